@@ -1,0 +1,6 @@
+#pragma once
+// Everything in gpusched. Include a part's umbrella (gpusched/topology.hpp ...) to compile less.
+#include "gpusched/core.hpp"
+#include "gpusched/hardware.hpp"
+#include "gpusched/io.hpp"
+#include "gpusched/topology.hpp"
