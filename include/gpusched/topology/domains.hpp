@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <boost/graph/connected_components.hpp>
+#include <boost/property_map/property_map.hpp>
 #include <boost/graph/filtered_graph.hpp>
 
 #include "gpusched/topology/detail/link_filter.hpp"
@@ -26,7 +27,8 @@ class nvlink_domains {
     boost::filtered_graph<graph_type, detail::link_kind_filter> nv(
         g, detail::link_kind_filter{&g, &is_nvlink});
     std::vector<int> component(t.num_devices());
-    boost::connected_components(nv, component.data());
+    boost::connected_components(
+        nv, boost::make_iterator_property_map(component.begin(), boost::get(boost::vertex_index, g)));
 
     std::vector<std::int32_t> remap(t.num_devices(), -1);
     for (device_id gpu : t.gpus()) {

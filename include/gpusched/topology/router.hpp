@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <boost/graph/connected_components.hpp>
+#include <boost/property_map/property_map.hpp>
 #include <boost/graph/filtered_graph.hpp>
 
 #include "gpusched/core/error.hpp"
@@ -52,7 +53,8 @@ class router {
     boost::filtered_graph<graph_type, detail::link_kind_filter> host(
         g, detail::link_kind_filter{&g, &is_host_side});
     host_component_.resize(n);
-    boost::connected_components(host, host_component_.data());
+    boost::connected_components(host, boost::make_iterator_property_map(host_component_.begin(),
+                                                                     boost::get(boost::vertex_index, g)));
 
     fabric_ = detail::fabric_index(t);
     index_gpu_attachments();

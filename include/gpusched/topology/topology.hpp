@@ -37,13 +37,14 @@ class topology {
 
   /// Adds a device; its name must be non-empty and unique. Returns its id (ids are dense, 0..n-1).
   device_id add_device(device d) {
-    require(!d.name.empty(), "topology::add_device", "device name is empty");
-    const std::string where = "topology::add_device(" + d.name + ")";
-    require(d.count >= 1, where, "count must be at least 1");
-    require(std::isfinite(d.port_bandwidth) && d.port_bandwidth >= 0.0, where,
-            "port bandwidth must be non-negative and finite, got " + std::to_string(d.port_bandwidth));
+    // Messages are built only on failure: builders add hundreds of thousands of devices.
+    if (d.name.empty()) throw error("topology::add_device", "device name is empty");
+    if (d.count < 1) throw error(device_where(d.name), "count must be at least 1");
+    if (!std::isfinite(d.port_bandwidth) || d.port_bandwidth < 0.0)
+      throw error(device_where(d.name), "port bandwidth must be non-negative and finite, got " +
+                                            std::to_string(d.port_bandwidth));
     auto [it, inserted] = by_name_.try_emplace(d.name, static_cast<device_id>(num_devices()));
-    require(inserted, "topology::add_device", "duplicate device name '" + d.name + "'");
+    if (!inserted) throw error("topology::add_device", "duplicate device name '" + d.name + "'");
     const bool is_gpu = d.kind == device_kind::gpu;
     const auto id = static_cast<device_id>(boost::add_vertex(std::move(d), graph_));
     if (is_gpu) gpus_.push_back(id);
@@ -54,18 +55,23 @@ class topology {
   /// caller into one edge (bandwidth summed, `count` set); adding a second edge between the same
   /// pair is an error so that aggregation mistakes cannot double-count silently.
   edge_descriptor add_link(device_id a, device_id b, link l) {
-    const auto where = [&] { return "topology::add_link(" + name_of(a) + ", " + name_of(b) + ")"; };
-    require(a < num_devices(), where(), "unknown device id " + std::to_string(a));
-    require(b < num_devices(), where(), "unknown device id " + std::to_string(b));
-    require(a != b, where(), "a link must join two different devices");
-    require(std::isfinite(l.bandwidth) && l.bandwidth > 0.0, where(),
-            "bandwidth must be positive and finite, got " + std::to_string(l.bandwidth));
-    require(std::isfinite(l.latency) && l.latency >= 0.0, where(),
-            "latency must be non-negative and finite, got " + std::to_string(l.latency));
-    require(l.count >= 1, where(), "link count must be at least 1");
-    require(!boost::edge(a, b, graph_).second, where(), "the two devices are already linked");
+    if (a >= num_devices()) throw error(link_where(a, b), "unknown device id " + std::to_string(a));
+    if (b >= num_devices()) throw error(link_where(a, b), "unknown device id " + std::to_string(b));
+    if (a == b) throw error(link_where(a, b), "a link must join two different devices");
+    if (!std::isfinite(l.bandwidth) || l.bandwidth <= 0.0)
+      throw error(link_where(a, b),
+                  "bandwidth must be positive and finite, got " + std::to_string(l.bandwidth));
+    if (!std::isfinite(l.latency) || l.latency < 0.0)
+      throw error(link_where(a, b),
+                  "latency must be non-negative and finite, got " + std::to_string(l.latency));
+    if (l.count < 1) throw error(link_where(a, b), "link count must be at least 1");
+    if (boost::edge(a, b, graph_).second)
+      throw error(link_where(a, b), "the two devices are already linked");
     return boost::add_edge(a, b, l, graph_).first;
   }
+
+  /// Reserves room in the name index for `devices` devices (large builders call it up front).
+  void reserve(std::size_t devices) { by_name_.reserve(devices); }
 
   /// Adds a link between devices named `a` and `b` (an unknown name is an error naming it).
   edge_descriptor add_link(std::string_view a, std::string_view b, link l) {
@@ -118,6 +124,12 @@ class topology {
   [[nodiscard]] const graph_type& graph() const noexcept { return graph_; }
 
  private:
+  static std::string device_where(const std::string& name) {
+    return "topology::add_device(" + name + ")";
+  }
+  [[nodiscard]] std::string link_where(device_id a, device_id b) const {
+    return "topology::add_link(" + name_of(a) + ", " + name_of(b) + ")";
+  }
   [[nodiscard]] std::string name_of(device_id id) const {
     return id < num_devices() ? graph_[id].name : "#" + std::to_string(id);
   }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <boost/graph/connected_components.hpp>
+#include <boost/property_map/property_map.hpp>
 
 #include "gpusched/topology/topology.hpp"
 
@@ -20,7 +21,8 @@ inline void validate_connected(const topology& t) {
     require(boost::out_degree(gpu, g) > 0, where, "GPU '" + g[gpu].name + "' has no links");
   if (t.num_gpus() < 2) return;
   std::vector<int> component(t.num_devices());
-  boost::connected_components(g, component.data());
+  boost::connected_components(
+      g, boost::make_iterator_property_map(component.begin(), boost::get(boost::vertex_index, g)));
   const device_id first = t.gpus().front();
   for (device_id gpu : t.gpus())
     require(component[gpu] == component[first], where,

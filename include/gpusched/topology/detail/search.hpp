@@ -15,6 +15,7 @@
 #include <boost/graph/dijkstra_shortest_paths.hpp>
 #include <boost/graph/filtered_graph.hpp>
 #include <boost/property_map/function_property_map.hpp>
+#include <boost/property_map/property_map.hpp>
 
 #include "gpusched/topology/topology.hpp"
 
@@ -45,15 +46,18 @@ std::optional<found_path> widest_then_fastest(const topology& t, device_id from,
   const std::size_t n = t.num_devices();
 
   // Phase 1: widest path (maximise the minimum bandwidth along the path).
+  const auto index = boost::get(boost::vertex_index, g);
   std::vector<double> width(n, 0.0);
-  std::vector<device_id> pred(n);
+  std::vector<std::size_t> pred(n);
+  auto width_map = boost::make_iterator_property_map(width.begin(), index);
+  auto pred_map = boost::make_iterator_property_map(pred.begin(), index);
   auto bandwidth_of = boost::make_function_property_map<edge_descriptor>(
       [&g](edge_descriptor e) { return g[e].bandwidth; });
   boost::dijkstra_shortest_paths(
       sub, from,
       boost::weight_map(bandwidth_of)
-          .distance_map(width.data())
-          .predecessor_map(pred.data())
+          .distance_map(width_map)
+          .predecessor_map(pred_map)
           .distance_compare(std::greater<double>())
           .distance_combine([](double a, double b) { return a < b ? a : b; })
           .distance_inf(0.0)
@@ -68,13 +72,14 @@ std::optional<found_path> widest_then_fastest(const topology& t, device_id from,
   view wide(g, wide_enough, vertex_ok);
   using cost = std::pair<double, std::size_t>;  // (latency, hops): lexicographic
   std::vector<cost> dist(n);
+  auto dist_map = boost::make_iterator_property_map(dist.begin(), index);
   auto cost_of = boost::make_function_property_map<edge_descriptor>(
       [&g](edge_descriptor e) { return cost{g[e].latency, 1}; });
   boost::dijkstra_shortest_paths(
       wide, from,
       boost::weight_map(cost_of)
-          .distance_map(dist.data())
-          .predecessor_map(pred.data())
+          .distance_map(dist_map)
+          .predecessor_map(pred_map)
           .distance_compare(std::less<cost>())
           .distance_combine([](cost a, cost b) { return cost{a.first + b.first, a.second + b.second}; })
           .distance_inf(cost{std::numeric_limits<double>::infinity(), 0})
@@ -83,7 +88,7 @@ std::optional<found_path> widest_then_fastest(const topology& t, device_id from,
   found_path out;
   out.latency = dist[to].first;
   out.bandwidth = widest;
-  for (device_id v = to;; v = pred[v]) {
+  for (device_id v = to;; v = static_cast<device_id>(pred[v])) {
     out.devices.push_back(v);
     if (v == from) break;
   }
