@@ -8,6 +8,7 @@
 
 #include <boost/graph/adjacency_list.hpp>
 
+#include "gpusched/topology/router.hpp"
 #include "gpusched/topology/validate.hpp"
 #include "io_test_support.hpp"
 
@@ -111,6 +112,12 @@ TEST_CASE("NCCL XML: AWS p5.48xlarge (8 H100, 32 EFA NICs at 100 Gb/s)") {
   CHECK_FALSE(any_note(r, "NIC without a <net> speed"));
   CHECK(any_note(r, "no usable <nvlink>"));
   CHECK_NOTHROW(topo::validate_connected(t));
+  // Each GPU's 4 EFA NICs sit beside it under its PCIe switch: 4 x 100 Gb/s of scale-out each.
+  const topo::router router{t};
+  for (auto gpu : t.gpus()) {
+    CHECK(router.nics_of(gpu).size() == 4);
+    CHECK(router.scale_out_bandwidth(gpu) == doctest::Approx(50e9));
+  }
 }
 
 TEST_CASE("NCCL XML: AWS p4d.24xlarge (PCI only, Gen3, XML comments)") {
@@ -136,6 +143,10 @@ TEST_CASE("NCCL XML: AWS p4d.24xlarge (PCI only, Gen3, XML comments)") {
   CHECK(any_note(r, "an upper bound"));
   CHECK(any_note(r, "Skylake-SP"));
   CHECK_NOTHROW(topo::validate_connected(t));
+  // Two GPUs share each NIC, so each GPU gets half of its (PCIe-bounded) line rate.
+  const topo::router router{t};
+  CHECK(router.scale_out_bandwidth(t.gpus()[0]) == doctest::Approx(16 * gen3_lane / 2));
+  CHECK(t[router.nics_of(t.gpus()[0])[0]].port_bandwidth == doctest::Approx(16 * gen3_lane));
 }
 
 TEST_CASE("NCCL XML: Azure NC A100 v4 (self-targeting NVLinks, NIC under the CPU)") {

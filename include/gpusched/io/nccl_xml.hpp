@@ -114,6 +114,11 @@ inline nccl_import build_nccl_topology(plan p, std::string_view source, std::str
     d.kind = kinds[static_cast<std::size_t>(nodes[i].role)];
     d.name = nodes[i].name;
     d.spec = nodes[i].spec;
+    // A NIC's line rate, so scale-out bandwidth is known before any fabric is attached: the
+    // <net> speeds, or else its PCIe link as an upper bound (noted below).
+    if (nodes[i].role == plan_role::nic)
+      d.port_bandwidth = nodes[i].speed > 0.0 ? nodes[i].speed
+                                              : nodes[i].gen.lane_bandwidth * nodes[i].width;
     id[i] = t.add_device(std::move(d));
   };
   for (auto i : gpus) add(i);

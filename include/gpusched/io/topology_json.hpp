@@ -11,7 +11,9 @@
 //        "kind": "gpu",                           required: gpu cpu nvswitch pcie_switch nic dpu
 //                                                           network_switch storage
 //        "spec": "H100-SXM",                      optional, default ""
-//        "tier": 0, "rack": -1, "count": 1}       optional integers, defaults 0, -1, 1 (count >= 1)
+//        "tier": 0, "rack": -1, "count": 1,       optional integers, defaults 0, -1, 1 (count >= 1)
+//        "port_bandwidth_bytes_per_s": 5e10}      optional, >= 0, default 0 (unknown): a NIC's,
+//                                                 DPU's or storage node's line rate per direction
 //     ],
 //     "links": [                                  required
 //       {"a": "gpu0", "b": "nvswitch",            required device names, distinct
@@ -99,7 +101,8 @@ inline nlohmann::json to_json(const topology::topology& t) {
                        {"spec", d.spec},
                        {"tier", d.tier},
                        {"rack", d.rack},
-                       {"count", d.count}});
+                       {"count", d.count},
+                       {"port_bandwidth_bytes_per_s", d.port_bandwidth}});
   }
   nlohmann::json links = nlohmann::json::array();
   for (auto [it, end] = boost::edges(g); it != end; ++it) {
@@ -145,7 +148,8 @@ inline topology::topology topology_from_json(const nlohmann::json& doc,
   for (std::size_t i = 0; i < devices.size(); ++i) {
     const auto path = json_fields::index("devices", i);
     const auto& d = devices[i];
-    f.check_object(d, path, {"name", "kind", "spec", "tier", "rack", "count"});
+    f.check_object(d, path,
+                   {"name", "kind", "spec", "tier", "rack", "count", "port_bandwidth_bytes_per_s"});
     topology::device dev;
     dev.name = *f.string(d, path, "name", true);
     if (dev.name.empty()) f.fail(json_fields::join(path, "name"), "must not be empty");
@@ -162,6 +166,8 @@ inline topology::topology topology_from_json(const nlohmann::json& doc,
         static_cast<std::int32_t>(f.integer(d, path, "rack", false, i32_min, i32_max).value_or(-1));
     dev.count =
         static_cast<std::uint32_t>(f.integer(d, path, "count", false, 1, u32_max).value_or(1));
+    dev.port_bandwidth =
+        f.number(d, path, "port_bandwidth_bytes_per_s", false, 0.0, false).value_or(0.0);
     t.add_device(std::move(dev));
   }
 

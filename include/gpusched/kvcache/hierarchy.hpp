@@ -1,0 +1,314 @@
+#pragma once
+// hierarchy: tiers composed top (GPU HBM) to bottom (host memory, context-memory tier, storage),
+// each with its own eviction policy, plus the rules between them: inclusion (inclusive or
+// exclusive), what eviction does (drop or demote to the next tier), what a hit in a lower tier
+// does (promote into HBM or read in place), admission (a policy slot), and load-or-recompute per
+// request: of the resident prefix, load the part whose transfer beats recomputing it.
+//
+// Replay semantics are those of replay.hpp, with the hit prefix taken over all tiers. TTFT per
+// request = queueing (FIFO over `gpus` prefill servers, arrivals from the trace) + KV loads
+// (tiers' links used concurrently, each latency + bytes / bandwidth) + prefill of the tokens not
+// loaded. Loading and prefill are not overlapped (conservative).
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <queue>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "gpusched/core/error.hpp"
+#include "gpusched/core/units.hpp"
+#include "gpusched/kvcache/block.hpp"
+#include "gpusched/kvcache/detail/flat_map.hpp"
+#include "gpusched/kvcache/tier.hpp"
+
+namespace gpusched::kvcache {
+
+/// Whether a block may live in several tiers at once.
+enum class inclusion { exclusive, inclusive };
+/// What happens to a block evicted from a tier.
+enum class eviction_action { drop, demote };
+/// What a hit in a lower tier does.
+enum class lower_hit { promote, read_in_place };
+
+/// Rates of the cost model. Defaults (until the cost part lands): DeepSeek-V3 in FP8 on GB200 as
+/// stated in issue 5: 35 KB of KV per token (MLA: 61 layers x 576 values x 1 byte = 35,136 B,
+/// DeepSeek-V3 config.json kv_lora_rank 512 + qk_rope_head_dim 64) and 20,000 prefill tokens/s.
+struct kv_rates {
+  byte_count bytes_per_token = units::kilobytes(35);
+  double prefill_tokens_per_second = 20000.0;  ///< per GPU
+  std::size_t gpus = 8;                        ///< prefill servers sharing the queue
+};
+
+/// Options of a hierarchy.
+struct hierarchy_options {
+  inclusion mode = inclusion::exclusive;
+  eviction_action on_evict = eviction_action::demote;
+  lower_hit on_lower_hit = lower_hit::promote;
+  bool load_or_recompute = true;  ///< false: always load every resident prefix block
+  std::uint32_t block_tokens = mooncake_block_tokens;
+  kv_rates rates{};
+};
+
+/// Admission slot: admit everything.
+struct admit_all {
+  [[nodiscard]] bool admit(std::size_t /*tier*/, block_id /*b*/) { return true; }
+};
+/// Admission slot: a block enters tier `tier_index` and below only from its k-th use on.
+class admit_after {
+ public:
+  explicit admit_after(std::uint32_t k = 2, std::size_t tier_index = 1) : k_(k), tier_(tier_index) {}
+  void on_access(block_id b) {
+    std::uint32_t& c = uses_.at_or_insert(b, 0);
+    if (c < k_) ++c;
+  }
+  [[nodiscard]] bool admit(std::size_t tier, block_id b) const {
+    if (tier < tier_) return true;
+    const std::uint32_t c = uses_.find(b);
+    return c != detail::flat_map64::npos && c >= k_;
+  }
+
+ private:
+  std::uint32_t k_;
+  std::size_t tier_;
+  detail::flat_map64 uses_;
+};
+
+/// Per-tier counters of a hierarchy replay.
+struct tier_stats {
+  std::string name;
+  std::uint64_t hits = 0;          ///< prefix blocks found in this tier
+  std::uint64_t loaded = 0;        ///< of those, read to the GPU (lower tiers)
+  std::uint64_t recomputed = 0;    ///< of those, recomputed because loading was slower
+  std::uint64_t inserted = 0;      ///< blocks written into this tier (fills, promotions, demotions)
+  std::uint64_t evictions = 0;
+  std::uint64_t demotions = 0;     ///< evicted blocks moved to the next tier
+  byte_count bytes_read = 0;       ///< over the tier's link to the GPU
+  byte_count bytes_written = 0;    ///< into the tier (lower tiers: over its link)
+};
+
+/// What a hierarchy replay measured.
+struct hierarchy_stats {
+  std::vector<tier_stats> tiers;
+  std::uint64_t requests = 0, blocks = 0, hits = 0, tokens = 0, saved_tokens = 0;
+  std::vector<double> ttft;  ///< seconds, per request in trace order
+  [[nodiscard]] double hit_ratio() const noexcept {
+    return blocks == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(blocks);
+  }
+  /// Percentile q in [0, 100] of TTFT (nearest rank).
+  [[nodiscard]] double ttft_percentile(double q) const {
+    require(!ttft.empty(), "kvcache::hierarchy_stats::ttft_percentile", "no requests replayed");
+    require(q >= 0 && q <= 100, "kvcache::hierarchy_stats::ttft_percentile", "q must be in [0,100]");
+    std::vector<double> v = ttft;
+    const std::size_t k = std::min(v.size() - 1, static_cast<std::size_t>(std::ceil(q / 100.0 * static_cast<double>(v.size()))) - (q > 0 ? 1 : 0));
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    return v[k];
+  }
+  [[nodiscard]] double ttft_mean() const noexcept {
+    double s = 0;
+    for (const double x : ttft) s += x;
+    return ttft.empty() ? 0.0 : s / static_cast<double>(ttft.size());
+  }
+};
+
+/// Tiers top to bottom with an admission policy; see the header comment.
+template <class Admission, class... Tiers>
+class basic_hierarchy {
+ public:
+  static constexpr std::size_t levels = sizeof...(Tiers);
+  static_assert(levels >= 1, "a hierarchy needs at least one tier");
+
+  basic_hierarchy(hierarchy_options o, Tiers... tiers)
+      : o_(o), tiers_(std::move(tiers)...) {
+    const char* where = "kvcache::hierarchy";
+    require(o_.block_tokens > 0, where, "block_tokens must be positive");
+    require(o_.rates.bytes_per_token > 0 && std::isfinite(o_.rates.bytes_per_token), where,
+            "bytes_per_token must be positive");
+    require(o_.rates.prefill_tokens_per_second > 0 && std::isfinite(o_.rates.prefill_tokens_per_second),
+            where, "prefill_tokens_per_second must be positive");
+    require(o_.rates.gpus > 0, where, "gpus must be positive");
+    stats_.tiers.resize(levels);
+    for (std::size_t k = 0; k < levels; ++k)
+      with(k, [&](auto& t) { stats_.tiers[k].name = t.name().empty() ? "tier" + std::to_string(k) : t.name(); });
+  }
+
+  [[nodiscard]] Admission& admission() noexcept { return admit_; }
+  template <std::size_t K>
+  [[nodiscard]] auto& get() noexcept { return std::get<K>(tiers_); }
+  [[nodiscard]] const hierarchy_stats& stats() const noexcept { return stats_; }
+
+  /// Serves one request (in arrival order) and returns its time to first token.
+  double serve(const request& r) {
+    const std::size_t n = r.blocks.size();
+    level_.assign(n, levels);
+    std::size_t prefix = n;  // the longest prefix resident in some tier
+    for (std::size_t i = 0; i < n; ++i) {
+      level_[i] = where(r.blocks[i]);
+      if (level_[i] == levels && prefix == n) prefix = i;
+    }
+    if constexpr (requires { admit_.on_access(block_id{}); })
+      for (const block_id b : r.blocks) admit_.on_access(b);
+    // Load or recompute: choose j (blocks 0..j-1 come from the cache) minimizing load + prefill.
+    const double bpb = o_.rates.bytes_per_token;
+    std::array<double, levels> bytes{};
+    double best_time = prefill(r, 0), tokens_before = 0;
+    std::size_t j = 0;
+    for (std::size_t i = 0; i < prefix; ++i) {
+      tokens_before += static_cast<double>(r.tokens_in_block(i, o_.block_tokens));
+      bytes[level_[i]] += static_cast<double>(r.tokens_in_block(i, o_.block_tokens)) * bpb;
+      const double t = load_time(bytes) + prefill_after(r, tokens_before);
+      if (!o_.load_or_recompute || t <= best_time) {
+        best_time = t;
+        j = i + 1;
+      }
+    }
+    // Update the tiers: demand fill into the top tier, moves between tiers per the options.
+    access_info a;
+    a.request = stats_.requests;
+    a.length = static_cast<std::uint32_t>(n);
+    a.time = r.arrival;
+    auto& top = std::get<0>(tiers_);
+    for (std::size_t i = 0; i < n; ++i) {
+      a.key = r.blocks[i];
+      a.parent = i > 0 ? r.blocks[i - 1] : 0;
+      a.position = static_cast<std::uint32_t>(i);
+      a.cost = static_cast<double>(r.tokens_in_block(i, o_.block_tokens));
+      const byte_count block_bytes = a.cost * bpb;
+      const std::size_t planned = level_[i];
+      if (i < prefix) {
+        const std::size_t k = planned;
+        ++stats_.tiers[k].hits;
+        if (k > 0 && i < j) {
+          ++stats_.tiers[k].loaded;
+          stats_.tiers[k].bytes_read += block_bytes;
+        }
+        if (k > 0 && i >= j) ++stats_.tiers[k].recomputed;
+      }
+      // Where the block is now: filling earlier blocks may have demoted or dropped it.
+      const std::size_t k = planned == levels ? levels : where(a.key);
+      if (k == 0) {
+        const slot_t s = top.find(a.key);
+        top.touch(s, a);
+        top.pin(s);
+        continue;
+      }
+      const bool keep_below = k < levels &&
+                              (o_.mode == inclusion::inclusive || o_.on_lower_hit == lower_hit::read_in_place);
+      if (k < levels) {
+        if (keep_below) with(k, [&](auto& t) { t.touch(t.find(a.key), a); });
+        else with(k, [&](auto& t) { t.erase(a.key); });  // exclusive promotion: it moves up
+      }
+      if (k < levels && o_.on_lower_hit == lower_hit::read_in_place && i < j) continue;
+      if (!admit_.admit(0, a.key)) continue;
+      const slot_t s = place(0, a, block_bytes);
+      if (s != no_slot) top.pin(s);
+      if (o_.mode == inclusion::inclusive)  // write through so every lower tier holds it too
+        for (std::size_t d = 1; d < levels; ++d)
+          if (where_in(d, a.key) == no_slot && admit_.admit(d, a.key)) place(d, a, block_bytes);
+    }
+    top.unpin_all();
+    // TTFT: FIFO over gpus servers.
+    while (free_at_.size() < o_.rates.gpus) free_at_.push(0.0);
+    const double start = std::max(r.arrival, free_at_.top());
+    free_at_.pop();
+    free_at_.push(start + best_time);
+    const double ttft = start - r.arrival + best_time;
+    stats_.ttft.push_back(ttft);
+    ++stats_.requests;
+    stats_.blocks += n;
+    stats_.hits += prefix;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto tok = r.tokens_in_block(i, o_.block_tokens);
+      stats_.tokens += tok;
+      if (i < j) stats_.saved_tokens += tok;
+    }
+    return ttft;
+  }
+
+  /// Replays a whole source.
+  template <request_source S>
+  const hierarchy_stats& replay(S& source) {
+    request r;
+    while (source.next(r)) serve(r);
+    return stats_;
+  }
+
+ private:
+  template <class F>
+  void with(std::size_t k, F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((k == I ? (f(std::get<I>(tiers_)), 0) : 0), ...);
+    }(std::index_sequence_for<Tiers...>{});
+  }
+  [[nodiscard]] slot_t where_in(std::size_t k, block_id b) {
+    slot_t s = no_slot;
+    with(k, [&](auto& t) { s = t.find(b); });
+    return s;
+  }
+  [[nodiscard]] std::size_t where(block_id b) {
+    for (std::size_t k = 0; k < levels; ++k)
+      if (where_in(k, b) != no_slot) return k;
+    return levels;
+  }
+  /// Inserts into tier k; a victim is demoted to k+1 (exclusive) or dropped.
+  slot_t place(std::size_t k, access_info a, byte_count block_bytes) {
+    slot_t s = no_slot;
+    block_id victim = 0;
+    bool evicted = false;
+    with(k, [&](auto& t) {
+      const auto in = t.insert(a);
+      s = in.slot;
+      evicted = in.evicted;
+      victim = in.victim;
+    });
+    if (s != no_slot) {
+      ++stats_.tiers[k].inserted;
+      stats_.tiers[k].bytes_written += block_bytes;
+    }
+    if (!evicted) return s;
+    ++stats_.tiers[k].evictions;
+    if (o_.on_evict == eviction_action::demote && k + 1 < levels &&
+        where_in(k + 1, victim) == no_slot && admit_.admit(k + 1, victim)) {
+      ++stats_.tiers[k].demotions;
+      access_info d;  // a demoted block enters the lower tier as a root (its position is not kept)
+      d.key = victim;
+      d.request = a.request;
+      d.time = a.time;
+      d.cost = a.cost;
+      place(k + 1, d, block_bytes);
+    }
+    return s;
+  }
+  [[nodiscard]] double prefill(const request& r, double tokens_cached) const {
+    return prefill_after(r, tokens_cached);
+  }
+  [[nodiscard]] double prefill_after(const request& r, double tokens_cached) const {
+    const double total = static_cast<double>(std::max<std::uint64_t>(
+        r.input_tokens, static_cast<std::uint64_t>(r.blocks.size()) * (r.input_tokens == 0 ? o_.block_tokens : 0)));
+    return std::max(0.0, total - tokens_cached) / o_.rates.prefill_tokens_per_second;
+  }
+  [[nodiscard]] double load_time(const std::array<double, levels>& bytes) {
+    double t = 0;
+    for (std::size_t k = 1; k < levels; ++k)
+      with(k, [&](auto& tr) { t = std::max(t, tr.link().read_time(bytes[k])); });
+    return t;
+  }
+
+  hierarchy_options o_;
+  std::tuple<Tiers...> tiers_;
+  [[no_unique_address]] Admission admit_{};
+  hierarchy_stats stats_;
+  std::vector<std::size_t> level_;
+  std::priority_queue<double, std::vector<double>, std::greater<>> free_at_;
+};
+
+/// A hierarchy that admits every block: hierarchy<tier<lru>, tier<s3fifo>, tier<arc>>.
+template <class... Tiers>
+using hierarchy = basic_hierarchy<admit_all, Tiers...>;
+
+}  // namespace gpusched::kvcache

@@ -1,0 +1,102 @@
+#pragma once
+// S3-FIFO (Yang et al., SOSP'23): a small FIFO (10% of the capacity) that new blocks enter, a
+// main FIFO, and a ghost FIFO of ids evicted from the small queue. A block leaving the small
+// queue moves to main if it was used again there, else it is evicted (and remembered); a
+// remembered block that returns enters main directly. Main is a CLOCK with 2-bit counts.
+// Amortized O(1).
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "gpusched/kvcache/detail/ghost_fifo.hpp"
+#include "gpusched/kvcache/detail/slot_list.hpp"
+#include "gpusched/kvcache/policy.hpp"
+
+namespace gpusched::kvcache::policies {
+
+/// S3-FIFO eviction.
+class s3fifo {
+ public:
+  static constexpr std::string_view name = "s3fifo";
+  /// `small_fraction`: share of the capacity for the small queue (the paper's 10%).
+  explicit s3fifo(double small_fraction = 0.1) : small_fraction_(small_fraction) {}
+
+  void reserve(std::size_t n) {
+    links_.reserve(n);
+    small_.clear();
+    main_.clear();
+    freq_.assign(n, 0);
+    where_.assign(n, 0);
+    key_.assign(n, 0);
+    ghost_.reserve(n - n / 10);
+    small_target_ = static_cast<std::size_t>(small_fraction_ * static_cast<double>(n));
+  }
+  void on_insert(slot_t s, const access_info& a) {
+    freq_[s] = 0;
+    key_[s] = a.key;
+    if (ghost_.erase(a.key)) {
+      main_.push_front(links_, s);
+      where_[s] = in_main;
+    } else {
+      small_.push_front(links_, s);
+      where_[s] = in_small;
+    }
+  }
+  void on_hit(slot_t s, const access_info&) {
+    if (freq_[s] < 3) ++freq_[s];
+  }
+  void on_evict(slot_t s) {
+    if (where_[s] == in_small) {
+      small_.unlink(links_, s);
+      ghost_.push(key_[s]);  // remembered: a return goes straight to main
+    } else {
+      main_.unlink(links_, s);
+    }
+  }
+  [[nodiscard]] slot_t victim(const tier_view& v) {
+    // Each step either evicts or moves one block with a positive count (or a pinned one) to a
+    // queue head, lowering a count; 8n + 2 steps bound the loop.
+    const std::size_t limit = 8 * (small_.size() + main_.size()) + 2;
+    for (std::size_t step = 0; step < limit; ++step) {
+      if (!small_.empty() && (small_.size() > small_target_ || main_.empty())) {
+        const slot_t t = small_.tail();
+        if (!v.evictable(t)) {
+          small_.move_to_front(links_, t);
+        } else if (freq_[t] > 0) {  // used again while in the small queue: promote to main
+          small_.unlink(links_, t);
+          main_.push_front(links_, t);
+          where_[t] = in_main;
+          freq_[t] = 0;
+        } else {
+          return t;
+        }
+      } else if (!main_.empty()) {
+        const slot_t t = main_.tail();
+        if (!v.evictable(t)) {
+          main_.move_to_front(links_, t);
+        } else if (freq_[t] > 0) {
+          --freq_[t];
+          main_.move_to_front(links_, t);
+        } else {
+          return t;
+        }
+      } else {
+        return no_slot;
+      }
+    }
+    return no_slot;
+  }
+
+ private:
+  static constexpr std::uint8_t in_small = 0, in_main = 1;
+  double small_fraction_;
+  std::size_t small_target_ = 0;
+  detail::slot_links links_;
+  detail::slot_list small_, main_;
+  std::vector<std::uint8_t> freq_, where_;
+  detail::ghost_fifo ghost_;
+  std::vector<block_id> key_;
+};
+
+}  // namespace gpusched::kvcache::policies

@@ -1,0 +1,190 @@
+#pragma once
+// tier: one level of the KV cache (GPU HBM, host memory, a context-memory tier, storage): a fixed
+// number of block slots, the link that connects it to the GPU, and an eviction policy. It tracks
+// for every resident block how many resident blocks extend it (its children), so policies can
+// evict leaves of the prefix tree first, and pins the blocks of the request being served.
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gpusched/core/error.hpp"
+#include "gpusched/core/units.hpp"
+#include "gpusched/kvcache/detail/flat_map.hpp"
+#include "gpusched/kvcache/policies/lru.hpp"
+#include "gpusched/kvcache/policy.hpp"
+#include "gpusched/topology/router.hpp"
+
+namespace gpusched::kvcache {
+
+/// The link between a tier and the GPU that computes on its blocks.
+struct tier_link {
+  bytes_per_second read_bandwidth = std::numeric_limits<double>::infinity();   ///< tier -> GPU
+  bytes_per_second write_bandwidth = std::numeric_limits<double>::infinity();  ///< GPU -> tier
+  seconds latency = 0.0;  ///< per transfer
+
+  /// A symmetric link with the bandwidth and latency of a topology route (per direction).
+  [[nodiscard]] static tier_link from_route(const topology::route& r) {
+    return symmetric(r.bandwidth, r.latency, "kvcache::tier_link::from_route");
+  }
+  /// A link moving `bandwidth` bytes/s each way with `latency` seconds per transfer.
+  [[nodiscard]] static tier_link symmetric(bytes_per_second bandwidth, seconds latency,
+                                           const char* where = "kvcache::tier_link::symmetric") {
+    require(bandwidth > 0 && !std::isnan(bandwidth), where, "bandwidth must be positive");
+    require(latency >= 0 && std::isfinite(latency), where, "latency must be finite and >= 0");
+    return tier_link{bandwidth, bandwidth, latency};
+  }
+  /// Seconds to read `bytes` from the tier into the GPU (0 bytes cost nothing).
+  [[nodiscard]] seconds read_time(byte_count bytes) const noexcept {
+    return bytes <= 0 ? 0.0 : latency + bytes / read_bandwidth;
+  }
+};
+
+/// One cache level holding up to `capacity` blocks under eviction policy P.
+template <eviction_policy P = policies::lru>
+class tier {
+ public:
+  /// A tier of `capacity` blocks; the policy instance carries its parameters.
+  explicit tier(std::size_t capacity, P policy = P{}, tier_link link = {}, std::string name = "")
+      : policy_(std::move(policy)), link_(link), name_(std::move(name)), index_(capacity),
+        capacity_(capacity) {
+    require(capacity < no_slot, "kvcache::tier", "capacity must be below 2^32-1 blocks");
+    keys_.assign(capacity, 0);
+    parent_.assign(capacity, no_slot);
+    parent_gen_.assign(capacity, 0);
+    gen_.assign(capacity, 0);
+    children_.assign(capacity, 0);
+    pinned_.assign(capacity, 0);
+    free_.reserve(capacity);
+    for (std::size_t s = capacity; s-- > 0;) free_.push_back(static_cast<slot_t>(s));
+    policy_.reserve(capacity);
+  }
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  [[nodiscard]] std::size_t size() const noexcept { return capacity_ - free_.size(); }
+  [[nodiscard]] const tier_link& link() const noexcept { return link_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] P& policy() noexcept { return policy_; }
+  [[nodiscard]] const P& policy() const noexcept { return policy_; }
+
+  /// Slot of block b, or no_slot.
+  [[nodiscard]] slot_t find(block_id b) const noexcept { return index_.find(b); }
+  [[nodiscard]] bool contains(block_id b) const noexcept { return index_.contains(b); }
+  /// The block in slot s; resident children of slot s.
+  [[nodiscard]] block_id key(slot_t s) const noexcept { return keys_[s]; }
+  [[nodiscard]] std::uint32_t children(slot_t s) const noexcept { return children_[s]; }
+
+  /// Records an access to the resident block in slot s.
+  void touch(slot_t s, const access_info& a) { policy_.on_hit(s, a); }
+
+  /// insert()'s default: find the parent block by its id.
+  static constexpr slot_t lookup_parent = no_slot - 1;
+
+  /// Outcome of insert(): the slot used (no_slot: not cached, every resident block was pinned)
+  /// and the block evicted to make room, if any.
+  struct inserted {
+    slot_t slot = no_slot;
+    bool evicted = false;
+    block_id victim = 0;
+  };
+
+  /// Inserts block a.key (not resident), evicting a victim chosen by the policy when full.
+  /// `parent_slot`, when known to the caller, saves looking up a.parent.
+  inserted insert(const access_info& a, slot_t parent_slot = lookup_parent) {
+    inserted out;
+    if (capacity_ == 0) return out;
+    if (free_.empty()) {
+      if (pinned_count_ >= capacity_) return out;
+      const slot_t v = policy_.victim(view());
+      if (v == no_slot) return out;
+      if (v >= capacity_ || pinned_[v] != 0)
+        throw error("kvcache::tier::insert",
+                    std::string("policy ") + std::string(P::name) + " chose an invalid or pinned victim");
+      out.evicted = true;
+      out.victim = keys_[v];
+      remove(v);
+    }
+    const slot_t s = free_.back();
+    free_.pop_back();
+    keys_[s] = a.key;
+    index_.set(a.key, s);
+    ++gen_[s];
+    children_[s] = 0;
+    parent_[s] = no_slot;
+    if (a.position > 0) {
+      const slot_t p = parent_slot == lookup_parent ? index_.find(a.parent) : parent_slot;
+      if (p != no_slot) {
+        parent_[s] = p;
+        parent_gen_[s] = gen_[p];
+        ++children_[p];
+      }
+    }
+    policy_.on_insert(s, a);
+    out.slot = s;
+    return out;
+  }
+
+  /// Removes block b if resident (a promotion out of an exclusive tier, an invalidation).
+  bool erase(block_id b) {
+    const slot_t s = index_.find(b);
+    if (s == no_slot) return false;
+    require(pinned_[s] == 0, "kvcache::tier::erase", "block is pinned");
+    remove(s);
+    return true;
+  }
+
+  /// Pins slot s until unpin_all() (the blocks of the request being served).
+  void pin(slot_t s) {
+    if (pinned_[s] == 0) {
+      pinned_[s] = 1;
+      ++pinned_count_;
+    }
+    pinned_list_.push_back(s);  // every call, so pinned_slot(i) is the i-th pin of the request
+  }
+  /// The slot passed to the i-th pin() since the last unpin_all().
+  [[nodiscard]] slot_t pinned_slot(std::size_t i) const noexcept { return pinned_list_[i]; }
+  void unpin_all() noexcept {
+    for (const slot_t s : pinned_list_) pinned_[s] = 0;
+    pinned_list_.clear();
+    pinned_count_ = 0;
+  }
+  [[nodiscard]] bool pinned(slot_t s) const noexcept { return pinned_[s] != 0; }
+
+  /// The view policies receive in victim().
+  [[nodiscard]] tier_view view() const noexcept {
+    return tier_view(pinned_.data(), children_.data(), keys_.data());
+  }
+
+  /// Calls f(block) for every resident block (unspecified order).
+  template <class F>
+  void for_each_block(F&& f) const {
+    index_.for_each([&](std::uint64_t k, std::uint32_t) { f(k); });
+  }
+
+ private:
+  void remove(slot_t v) {
+    policy_.on_evict(v);
+    const slot_t p = parent_[v];
+    if (p != no_slot && parent_gen_[v] == gen_[p] && children_[p] > 0) --children_[p];
+    index_.erase(keys_[v]);
+    ++gen_[v];  // orphans that pointed here no longer decrement the slot's next occupant
+    free_.push_back(v);
+  }
+
+  [[no_unique_address]] P policy_;
+  tier_link link_;
+  std::string name_;
+  detail::flat_map64 index_;
+  std::size_t capacity_;
+  std::vector<block_id> keys_;
+  std::vector<slot_t> parent_;
+  std::vector<std::uint32_t> parent_gen_, gen_, children_;
+  std::vector<std::uint8_t> pinned_;
+  std::vector<slot_t> free_, pinned_list_;
+  std::size_t pinned_count_ = 0;
+};
+
+}  // namespace gpusched::kvcache
