@@ -5,4 +5,5 @@
 #include "gpusched/hardware.hpp"
 #include "gpusched/io.hpp"
 #include "gpusched/kvcache.hpp"
+#include "gpusched/moe.hpp"
 #include "gpusched/topology.hpp"

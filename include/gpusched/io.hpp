@@ -4,4 +4,5 @@
 #include "gpusched/io/dot.hpp"
 #include "gpusched/io/mooncake_trace.hpp"
 #include "gpusched/io/nccl_xml.hpp"
+#include "gpusched/io/placement_json.hpp"
 #include "gpusched/io/topology_json.hpp"

@@ -1,0 +1,125 @@
+// Expert placement: quality (max/mean GPU load, lower bound, domains per expert group) and time
+// per call (all MoE layers) of our solvers against the EPLB-equivalent, on the configurations of
+// issue 4. Synthetic loads, stated once: 58 layers x 256 experts, each layer scaled to
+// 8 x 131,072 token choices; Zipf s = 0.8 and 1.2 over a per-layer random permutation (seeds 1, 2),
+// lognormal sigma = 1 (seed 3). Real loads: every file of GPUSCHED_DATA_DIR/moe (skipped if absent).
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gpusched/io/placement_json.hpp"
+#include "gpusched/moe.hpp"
+
+namespace moe = gpusched::moe;
+
+namespace {
+struct config {
+  std::string name;
+  int gpus, per_domain, slots;
+};
+struct result {
+  double max_over_mean = 0, bound = 0, nodes_per_group = 0, seconds = 0;
+};
+std::map<std::string, result> results;  // key: config|load|solver (benchmark bookkeeping only)
+
+moe::problem make(const Eigen::MatrixXd& loads, const config& c, int per_domain) {
+  moe::problem p;
+  p.loads = loads;
+  p.cluster.gpus = c.gpus;
+  p.cluster.gpus_per_domain = per_domain;
+  p.cluster.slots_per_gpu = c.slots;
+  p.groups = 8;
+  return p;
+}
+
+void add(const config& c, const std::string& load_name, const Eigen::MatrixXd& loads, const std::string& solver,
+         std::function<moe::placement(const moe::problem&)> solve, bool global_problem) {
+  const std::string key = c.name + "|" + load_name + "|" + solver;
+  benchmark::RegisterBenchmark(key.c_str(), [=](benchmark::State& state) {
+    const auto p = make(loads, c, c.per_domain);
+    const auto solved_on = global_problem ? make(loads, c, c.gpus) : p;  // EPLB global = one node
+    moe::placement plan;
+    for (auto _ : state) {
+      plan = solve(solved_on);
+      benchmark::DoNotOptimize(plan.layers.data());
+    }
+    const auto m = moe::evaluate(p, plan);  // judged on the real domains
+    state.counters["max_over_mean"] = m.max_over_mean;
+    state.counters["bound"] = m.bound_over_mean;
+    state.counters["nodes_per_group"] = m.nodes_per_group;
+    state.counters["duplicates"] = m.duplicate_replicas;
+    auto& r = results[key];
+    r.max_over_mean = m.max_over_mean;
+    r.bound = m.bound_over_mean;
+    r.nodes_per_group = m.nodes_per_group;
+  })->Unit(benchmark::kMillisecond)->MinTime(0.3);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  const double total = 8.0 * 131072;
+  std::vector<std::pair<std::string, Eigen::MatrixXd>> loads = {
+      {"zipf0.8", moe::zipf_loads(58, 256, 0.8, 1, total)},
+      {"zipf1.2", moe::zipf_loads(58, 256, 1.2, 2, total)},
+      {"lognormal1.0", moe::lognormal_loads(58, 256, 1.0, 3, total)}};
+  const std::filesystem::path dir = std::filesystem::path(GPUSCHED_DATA_DIR) / "moe";
+  if (std::filesystem::exists(dir)) {
+    std::vector<std::filesystem::path> files;
+    for (const auto& f : std::filesystem::directory_iterator(dir))
+      if (f.path().extension() == ".json") files.push_back(f.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) loads.emplace_back(f.stem().string(), gpusched::io::read_expert_loads(f, true));
+  } else {
+    std::printf("real loads skipped: %s not found\n", dir.string().c_str());
+  }
+  const std::vector<config> configs = {{"nvl72_288x72", 72, 72, 4},
+                                       {"64gpu_320_8nodes", 64, 8, 5},
+                                       {"576gpu_1152_8racks", 576, 72, 2},
+                                       {"32gpu_256_4nodes_nospare", 32, 8, 8}};
+  using moe::policies::pack_differencing, moe::policies::refine_counts, moe::policies::replicate_by_load;
+  for (const auto& c : configs)
+    for (const auto& [name, l] : loads) {
+      if (c.per_domain < c.gpus) add(c, name, l, "eplb_hier", [](const moe::problem& p) { return moe::eplb(p); }, false);
+      add(c, name, l, "eplb_global", [](const moe::problem& p) { return moe::eplb(p); }, true);
+      add(c, name, l, "placer", [](const moe::problem& p) { return moe::placer<>{}.solve(p); }, false);
+      if (c.slots == 2)
+        add(c, name, l, "counts", [](const moe::problem& p) {
+          return moe::placer<replicate_by_load, pack_differencing, refine_counts>{}.solve(p); }, false);
+      add(c, name, l, "weighted", [](const moe::problem& p) {
+        auto plan = moe::placer<>{}.solve(p);
+        moe::balance_dispatch(p, plan);
+        return plan; }, false);
+      if (c.per_domain < c.gpus)
+        add(c, name, l, "grouped", [](const moe::problem& p) { return moe::grouped_placer<>{}.solve(p); }, false);
+    }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  std::printf("\nconfig | load | solver | max/mean | bound/mean | nodes per group\n");
+  for (const auto& [key, r] : results)
+    std::printf("%s | %.4f | %.4f | %.2f\n", key.c_str(), r.max_over_mean, r.bound, r.nodes_per_group);
+
+  // Stability: two windows of 1,048,576 choices per layer from a real file's shares (seeds 11, 12);
+  // a fresh plan on window 2 versus the rebalance of window 1's plan (unbounded bytes, stops 0.5%
+  // above the bound).
+  if (std::filesystem::exists(dir / "decode_in2000out100.json")) {
+    const auto shares = gpusched::io::read_expert_loads(dir / "decode_in2000out100.json", true);
+    for (const auto& c : configs) {
+      if (c.slots * c.gpus == 256) continue;
+      auto p1 = make(moe::sample_window(shares, 1048576, 11), c, c.per_domain);
+      auto p2 = make(moe::sample_window(shares, 1048576, 12), c, c.per_domain);
+      const auto first = moe::placer<>{}.solve(p1);
+      p2.previous = &first;
+      const auto fresh = moe::evaluate(p2, moe::placer<>{}.solve(p2));
+      const auto repaired = moe::evaluate(p2, moe::rebalance(p2));
+      std::printf("stability %s: fresh max/mean %.4f kept %.3f | rebalance max/mean %.4f kept %.3f\n", c.name.c_str(),
+                  fresh.max_over_mean, fresh.kept_pairs, repaired.max_over_mean, repaired.kept_pairs);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,66 @@
+#pragma once
+// Lower bounds on the most loaded GPU and the D'Hondt replica counts they rest on.
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <numeric>
+#include <queue>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace gpusched::moe::detail {
+
+/// Replica counts minimising the largest load per replica, max_e w_e / c_e, with sum c = slots and
+/// every c_e >= 1 (greedy by largest load per replica = D'Hondt apportionment, which is optimal for
+/// this objective); lowest index wins ties. `max_count` caps a count (GPUs, when replicas of one
+/// expert must sit on distinct GPUs).
+inline std::vector<int> dhondt_counts(std::span<const double> w, int slots, int max_count) {
+  const auto n = static_cast<int>(w.size());
+  std::vector<int> count(w.size(), 1);
+  std::priority_queue<std::pair<double, int>> heap;  // (load per replica, -expert)
+  for (int e = 0; e < n; ++e) heap.emplace(w[static_cast<std::size_t>(e)], -e);
+  for (int i = n; i < slots && !heap.empty(); ++i) {
+    const int e = -heap.top().second;
+    heap.pop();
+    auto& c = count[static_cast<std::size_t>(e)];
+    ++c;
+    if (c < max_count) heap.emplace(w[static_cast<std::size_t>(e)] / c, -e);
+  }
+  return count;
+}
+
+/// Largest load per replica under the given counts.
+inline double max_per_replica(std::span<const double> w, std::span<const int> count) {
+  double m = 0.0;
+  for (std::size_t e = 0; e < w.size(); ++e) m = std::max(m, w[e] / count[e]);
+  return m;
+}
+
+/// A lower bound on the largest bin when `items` go into `bins` bins of exactly `per_bin` items
+/// each: the mean; the largest item plus the per_bin-1 smallest others (its bin holds that many);
+/// and pigeonhole: among the k*bins+1 largest items some bin holds k+1, so the largest bin weighs at
+/// least the k+1 smallest of them (k = 1 .. per_bin-1).
+inline double slot_bound(std::vector<double> items, int bins, int per_bin) {
+  if (items.empty()) return 0.0;
+  std::sort(items.begin(), items.end(), std::greater<>());
+  const double total = std::accumulate(items.begin(), items.end(), 0.0);
+  double bound = std::max(total / bins, items.front());
+  const auto n = items.size();
+  if (per_bin > 1 && n >= static_cast<std::size_t>(per_bin)) {
+    double smallest = 0.0;
+    for (std::size_t i = 0; i + 1 < static_cast<std::size_t>(per_bin); ++i) smallest += items[n - 1 - i];
+    bound = std::max(bound, items.front() + smallest);
+  }
+  for (int k = 1; k < per_bin; ++k) {
+    const auto top = static_cast<std::size_t>(k) * static_cast<std::size_t>(bins) + 1;
+    if (top > n) break;
+    double s = 0.0;
+    for (std::size_t i = 0; i <= static_cast<std::size_t>(k); ++i) s += items[top - 1 - i];
+    bound = std::max(bound, s);
+  }
+  return bound;
+}
+
+}  // namespace gpusched::moe::detail

@@ -1,0 +1,75 @@
+#pragma once
+// placer: an expert-placement solver composed from three policies — replication, packing and
+// refinement — applied to every layer independently.
+
+#include <cstddef>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "gpusched/moe/concepts.hpp"
+#include "gpusched/moe/detail/bounds.hpp"
+#include "gpusched/moe/detail/layer_state.hpp"
+#include "gpusched/moe/placement.hpp"
+#include "gpusched/moe/policies/packing.hpp"
+#include "gpusched/moe/policies/refinement.hpp"
+#include "gpusched/moe/policies/replication.hpp"
+#include "gpusched/moe/problem.hpp"
+
+namespace gpusched::moe {
+
+/// The per-layer shape of a problem, with the uniform-dispatch lower bound of a layer's loads.
+[[nodiscard]] inline pack_shape shape_of(const problem& p, std::span<const double> w) {
+  pack_shape s;
+  s.gpus = p.cluster.gpus;
+  s.slots_per_gpu = p.cluster.slots_per_gpu;
+  s.allow_duplicates = p.allow_duplicates;
+  double total = 0.0;
+  for (double x : w) total += x;
+  const auto counts = detail::dhondt_counts(w, s.slots(), s.allow_duplicates ? s.slots() : s.gpus);
+  s.bound = std::max(total / s.gpus, detail::max_per_replica(w, counts));
+  if (s.slots() == static_cast<int>(w.size()))
+    s.bound = std::max(s.bound, detail::slot_bound({w.begin(), w.end()}, s.gpus, s.slots_per_gpu));
+  return s;
+}
+
+/// Solver = Replication (counts) -> Packing (GPU of each replica) -> duplicate repair ->
+/// Refinement (local search down to the bound). Dispatch is uniform; see balance_dispatch.
+template <replication_policy Replication = policies::replicate_by_load,
+          packing_policy Packing = policies::pack_differencing, refinement_policy Refinement = policies::refine_swaps>
+class placer {
+ public:
+  [[no_unique_address]] Replication replication{};
+  [[no_unique_address]] Packing packing{};
+  [[no_unique_address]] Refinement refinement{};
+
+  /// Solves one layer: its loads and shape in, its physical-to-logical map out.
+  [[nodiscard]] std::vector<int> solve_layer(std::span<const double> w, const pack_shape& s) const {
+    const auto counts = replication.replicate(w, s);
+    auto map = packing.pack(w, counts, s);
+    {
+      detail::layer_state st(w, std::move(map), s);  // also checks the packer's output
+      detail::repair_duplicates(st);
+      map = std::move(st).release();
+    }
+    refinement.refine(w, map, s);
+    return map;
+  }
+
+  /// Solves every layer of `p` (loads, cluster, allow_duplicates).
+  [[nodiscard]] placement solve(const problem& p) const {
+    validate(p);
+    placement plan;
+    plan.gpus = p.cluster.gpus;
+    plan.slots_per_gpu = p.cluster.slots_per_gpu;
+    plan.experts = p.experts();
+    std::vector<double> w(static_cast<std::size_t>(p.experts()));
+    for (int l = 0; l < p.layers(); ++l) {
+      for (int e = 0; e < p.experts(); ++e) w[static_cast<std::size_t>(e)] = p.loads(l, e);
+      plan.layers.push_back(make_layer(solve_layer(w, shape_of(p, w)), p.experts()));
+    }
+    return plan;
+  }
+};
+
+}  // namespace gpusched::moe

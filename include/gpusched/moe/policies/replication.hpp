@@ -1,0 +1,26 @@
+#pragma once
+// Replication policies: how many replicas each expert gets.
+
+#include <span>
+#include <vector>
+
+#include "gpusched/core/error.hpp"
+#include "gpusched/moe/concepts.hpp"
+#include "gpusched/moe/detail/bounds.hpp"
+
+namespace gpusched::moe::policies {
+
+/// Marginal gain (D'Hondt): each spare slot goes to the expert with the largest load per replica,
+/// which minimises the largest replica; capped at one replica per GPU unless duplicates are allowed.
+struct replicate_by_load {
+  using category = replication_tag;
+  [[nodiscard]] std::vector<int> replicate(std::span<const double> w, const pack_shape& s) const {
+    require(static_cast<int>(w.size()) <= s.slots(), "moe::replicate_by_load", "fewer slots than experts");
+    const int cap = s.allow_duplicates ? s.slots() : s.gpus;
+    require(static_cast<long long>(cap) * static_cast<long long>(w.size()) >= s.slots(), "moe::replicate_by_load",
+            "slots exceed experts x GPUs: some GPU must hold an expert twice (set allow_duplicates)");
+    return detail::dhondt_counts(w, s.slots(), cap);
+  }
+};
+
+}  // namespace gpusched::moe::policies

@@ -1,0 +1,183 @@
+// Composed solvers: concepts, invariants on random cases, brute force on tiny ones, weighted
+// dispatch, locality, incremental rebalance, bad inputs.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+#include <random>
+
+#include "gpusched/io/placement_json.hpp"
+#include "gpusched/moe.hpp"
+#include "gpusched/topology/builders/dgx.hpp"
+
+namespace moe = gpusched::moe;
+
+namespace {
+moe::problem make(Eigen::MatrixXd loads, int gpus, int per_domain, int slots, int groups = 1) {
+  moe::problem p;
+  p.loads = std::move(loads);
+  p.cluster.gpus = gpus;
+  p.cluster.gpus_per_domain = per_domain;
+  p.cluster.slots_per_gpu = slots;
+  p.groups = groups;
+  return p;
+}
+
+// A user-written policy: every spare slot to the heaviest expert round-robin.
+struct round_robin_replication {
+  using category = moe::replication_tag;
+  std::vector<int> replicate(std::span<const double> w, const moe::pack_shape& s) const {
+    std::vector<int> c(w.size(), 1);
+    for (int i = static_cast<int>(w.size()); i < s.slots(); ++i) ++c[static_cast<std::size_t>(i) % w.size()];
+    return c;
+  }
+};
+struct missing_replicate {  // has the tag but not the member
+  using category = moe::replication_tag;
+};
+struct untagged_packing {  // has the member but did not opt in
+  std::vector<int> pack(std::span<const double>, std::span<const int>, const moe::pack_shape&) const { return {}; }
+};
+
+void check_invariants(const moe::problem& p, const moe::placement& plan) {
+  REQUIRE(plan.layers.size() == static_cast<std::size_t>(p.layers()));
+  CHECK_NOTHROW(moe::validate(plan, p.allow_duplicates));  // >= 1 replica, slots once, weights sum to 1
+  for (const auto& l : plan.layers)
+    CHECK(std::accumulate(l.replica_count.begin(), l.replica_count.end(), 0) == p.cluster.slots());
+}
+}  // namespace
+
+static_assert(moe::replication_policy<moe::policies::replicate_by_load>);
+static_assert(moe::packing_policy<moe::policies::pack_lpt>);
+static_assert(moe::packing_policy<moe::policies::pack_differencing>);
+static_assert(moe::refinement_policy<moe::policies::refine_swaps>);
+static_assert(moe::refinement_policy<moe::policies::refine_counts>);
+static_assert(moe::replication_policy<round_robin_replication>);
+static_assert(!moe::replication_policy<missing_replicate>);
+static_assert(!moe::packing_policy<untagged_packing>);
+static_assert(!moe::refinement_policy<moe::policies::pack_lpt>);
+
+TEST_CASE("a user-written replication policy plugs into the placer") {
+  const auto p = make(moe::lognormal_loads(2, 16, 1.0, 7, 1000.0), 4, 4, 6);
+  const auto plan = moe::placer<round_robin_replication>{}.solve(p);
+  check_invariants(p, plan);
+  CHECK(plan.layers[0].replica_count[0] == 2);
+  CHECK(plan.layers[0].replica_count[8] == 1);
+}
+
+TEST_CASE("invariants hold on random problems for every composition") {
+  std::mt19937 rng(42);
+  for (int trial = 0; trial < 30; ++trial) {
+    const int gpus = 2 + static_cast<int>(rng() % 7), slots = 1 + static_cast<int>(rng() % 4);
+    // At least slots_per_gpu experts, else some GPU must hold one twice.
+    const int experts = slots + static_cast<int>(rng() % static_cast<unsigned>(gpus * slots - slots + 1));
+    auto loads = moe::zipf_loads(2, experts, 1.0, rng(), 1e4);
+    if (trial % 5 == 0) loads(0, 0) = 0.0;  // an expert without load
+    const auto p = make(loads, gpus, 1, slots);
+    check_invariants(p, moe::placer<>{}.solve(p));
+    check_invariants(p, moe::placer<moe::policies::replicate_by_load, moe::policies::pack_lpt, moe::policies::refine_counts>{}.solve(p));
+    auto w = moe::placer<>{}.solve(p);
+    moe::balance_dispatch(p, w);
+    check_invariants(p, w);
+    const auto m = moe::evaluate(p, w);
+    for (const auto& x : m.layers) CHECK(x.max_load >= x.mean_load * (1 - 1e-9));
+    CHECK(m.duplicate_replicas == 0);
+  }
+}
+
+TEST_CASE("no spare slots: the placer matches brute force on tiny cases") {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 20; ++trial) {
+    Eigen::MatrixXd w(1, 6);
+    for (int e = 0; e < 6; ++e) w(0, e) = 1 + static_cast<double>(rng() % 50);
+    const auto p = make(w, 3, 3, 2);
+    std::vector<int> perm{0, 1, 2, 3, 4, 5};
+    double best = std::numeric_limits<double>::infinity();
+    do {
+      double worst = 0.0;
+      for (int g = 0; g < 3; ++g) worst = std::max(worst, w(0, perm[static_cast<std::size_t>(2 * g)]) + w(0, perm[static_cast<std::size_t>(2 * g + 1)]));
+      best = std::min(best, worst);
+    } while (std::next_permutation(perm.begin(), perm.end()));
+    const auto m = moe::evaluate(p, moe::placer<>{}.solve(p));
+    CHECK(m.layers[0].max_load == doctest::Approx(best));
+    CHECK(m.layers[0].bound <= best + 1e-9);
+  }
+}
+
+TEST_CASE("weighted dispatch reaches total / GPUs when the layout allows") {
+  // EPLB's hand-worked layout: GPU 0 holds experts 0, 1, 1 and GPU 1 holds 0, 2, 3 (loads
+  // 10, 6, 3, 1). Uniform dispatch gives 11 / 9; shifting 1 token of expert 0 gives 10 / 10.
+  Eigen::MatrixXd w(1, 4);
+  w << 10, 6, 3, 1;
+  auto p = make(w, 2, 2, 3);
+  p.allow_duplicates = true;
+  auto plan = moe::eplb(p);
+  moe::balance_dispatch(p, plan);
+  const auto loads = moe::gpu_loads(p, plan, 0);
+  CHECK(loads(0) == doctest::Approx(10.0).epsilon(1e-6));
+  CHECK(loads(1) == doctest::Approx(10.0).epsilon(1e-6));
+  CHECK_NOTHROW(moe::validate(plan, true));
+}
+
+TEST_CASE("the placer beats EPLB and the grouped placer cuts domains per group on real loads") {
+  const auto loads = gpusched::io::read_expert_loads(GPUSCHED_TEST_DATA_DIR "/moe/decode_in2000out100_layers3-6.json");
+  REQUIRE(loads.rows() == 4);
+  REQUIRE(loads.cols() == 256);
+  const auto p = make(loads, 64, 8, 5, 8);
+  auto global = p;
+  global.cluster.gpus_per_domain = 64;
+  const auto ref = moe::evaluate(p, moe::eplb(global));
+  const auto ours = moe::evaluate(p, moe::placer<>{}.solve(p));
+  CHECK(ours.max_over_mean <= ref.max_over_mean);
+  CHECK(ours.max_over_mean <= 1.01);
+  const auto grouped = moe::grouped_placer<>{}.solve(p);
+  check_invariants(p, grouped);
+  const auto g = moe::evaluate(p, grouped);
+  CHECK(g.nodes_per_group <= ref.nodes_per_group / 2);
+  CHECK(g.max_over_mean < 1.1);
+}
+
+TEST_CASE("rebalance respects its byte budget and improves balance") {
+  const auto base = moe::lognormal_loads(3, 32, 1.0, 3, 1e5);
+  auto p1 = make(base, 8, 4, 5);
+  const auto first = moe::placer<>{}.solve(p1);
+  auto p2 = make(moe::sample_window(base, 20000, 9), 8, 4, 5);
+  p2.previous = &first;
+  p2.bytes_per_expert = 2.0;
+  p2.max_bytes_moved = 0.0;
+  const auto same = moe::rebalance(p2);
+  for (std::size_t l = 0; l < same.layers.size(); ++l) CHECK(same.layers[l].physical_to_logical == first.layers[l].physical_to_logical);
+  p2.max_bytes_moved = 3 * 2.0 * 4;  // 4 copies per layer
+  const auto some = moe::rebalance(p2);
+  check_invariants(p2, some);
+  const auto m0 = moe::evaluate(p2, same), m1 = moe::evaluate(p2, some);
+  CHECK(m1.bytes_moved <= p2.max_bytes_moved);
+  CHECK(m1.max_over_mean <= m0.max_over_mean);
+  CHECK(m1.kept_pairs >= 1.0 - 4.0 / 40.0 - 1e-9);
+}
+
+TEST_CASE("bad inputs are rejected with clear errors") {
+  Eigen::MatrixXd w = Eigen::MatrixXd::Constant(1, 8, 1.0);
+  CHECK_NOTHROW(moe::validate(make(w, 4, 2, 2)));
+  auto nan = w;
+  nan(0, 3) = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_WITH_AS((void)moe::placer<>{}.solve(make(nan, 4, 2, 2)), doctest::Contains("loads(0, 3)"), gpusched::error);
+  auto neg = w;
+  neg(0, 1) = -1.0;
+  CHECK_THROWS_AS((void)moe::eplb(make(neg, 4, 2, 2)), gpusched::error);
+  CHECK_THROWS_WITH_AS((void)moe::eplb(make(w, 2, 2, 3)), doctest::Contains("fewer than experts"), gpusched::error);
+  CHECK_THROWS_WITH_AS((void)moe::eplb(make(w, 4, 3, 2)), doctest::Contains("gpus_per_domain"), gpusched::error);
+  CHECK_THROWS_WITH_AS((void)moe::eplb(make(w, 4, 2, 2, 3)), doctest::Contains("groups"), gpusched::error);
+  CHECK_THROWS_AS((void)moe::rebalance(make(w, 4, 2, 2)), gpusched::error);  // no previous plan
+}
+
+TEST_CASE("cluster_of reads the shape of a topology") {
+  const auto t = gpusched::topology::build::dgx_h100();
+  const auto c = moe::cluster_of(t, 4);
+  CHECK(c.gpus == 8);
+  CHECK(c.gpus_per_domain == 8);
+  CHECK(c.domains_per_rack == 1);
+  CHECK(c.slots_per_gpu == 4);
+  CHECK_THROWS_AS((void)moe::cluster_of(t, 0), gpusched::error);
+}
