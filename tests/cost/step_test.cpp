@@ -29,7 +29,8 @@ c::efficiency unit_efficiency() {
   e.memory = 1.0;
   e.network = 1.0;
   e.overlap = 1.0;
-  e.layer_overhead = 0.0;
+  e.kernel_latency = 0.0;
+  e.step_overhead = 0.0;
   e.collective_latency = 0.0;
   return e;
 }
@@ -262,4 +263,80 @@ TEST_CASE("cluster: the builder's GB200 NVL72 gives the catalog's uniform figure
   const auto a = c::decode_step(c::models::deepseek_v3, real, l, c::precision{}, w);
   const auto b = c::decode_step(c::models::deepseek_v3, uni, l, c::precision{}, w);
   CHECK(a.step_time == doctest::Approx(b.step_time).epsilon(0.01));
+}
+
+TEST_CASE("step: a per-GPU expert load changes the MoE time; uniform load equals the default") {
+  const auto cl = c::uniform_cluster(hw::gpus::h100_sxm, 8, 4, u::gbit_per_s(400));
+  c::parallel_layout l;
+  l.attention_dp = 32;
+  const c::step_model sm(c::models::deepseek_v3, cl, l);
+  c::workload w;
+  w.batch = 128;
+  w.context = 2048;
+  const auto base = sm.decode(c::precision{}, w);
+  // Every GPU equally loaded: the same figures as the uniform default (8 experts per GPU).
+  const Eigen::VectorXd even = Eigen::VectorXd::Constant(32, 3.0);
+  w.gpu_load = &even;
+  const auto same = sm.decode(c::precision{}, w);
+  CHECK(same.step_time == doctest::Approx(base.step_time));
+  // One GPU gets twice the mean load: its experts set the layer; dispatch towards it grows too.
+  Eigen::VectorXd skew = Eigen::VectorXd::Constant(32, 1.0);
+  skew[5] = 1.0 + 31.0 / 30.0 * 1.0;  // any positive scale; normalised internally
+  skew *= 7.0;
+  w.gpu_load = &skew;
+  const auto slow = sm.decode(c::precision{}, w);
+  CHECK(slow.step_time > base.step_time);
+  auto time_of = [](const c::step_result& r, std::string_view name) {
+    for (const auto& e : r.by_operator)
+      if (e.name == name) return e.time;
+    return -1.0;
+  };
+  CHECK(time_of(slow, "moe.experts") > time_of(base, "moe.experts"));
+  CHECK(time_of(slow, "moe.dispatch") > time_of(base, "moe.dispatch"));
+  // From per-expert counts and an expert -> GPU map (256 experts, 8 per GPU).
+  std::vector<double> tokens(256, 4.0);
+  std::vector<std::size_t> gpu_of(256);
+  for (std::size_t e = 0; e < 256; ++e) gpu_of[e] = e / 8;
+  tokens[0] = 40.0;  // a hot expert on GPU 0
+  const auto load = c::load_from_experts(tokens, gpu_of, 32);
+  CHECK(load.load[0] == doctest::Approx(7 * 4.0 + 40.0));
+  CHECK(load.load[1] == doctest::Approx(32.0));
+  CHECK(load.experts.sum() == 256.0);
+  w.gpu_load = &load.load;
+  w.gpu_experts = &load.experts;
+  CHECK(sm.decode(c::precision{}, w).step_time > base.step_time);
+  // Bad shapes and values name the field.
+  const Eigen::VectorXd short_load = Eigen::VectorXd::Ones(31);
+  w.gpu_load = &short_load;
+  CHECK_THROWS_WITH_AS(static_cast<void>(sm.decode(c::precision{}, w)), doctest::Contains("gpu_load has 31 entries"), gpusched::error);
+  gpu_of[3] = 40;
+  CHECK_THROWS_WITH_AS(c::load_from_experts(tokens, gpu_of, 32), doctest::Contains("expert 3 is on GPU 40"),
+                       gpusched::error);
+}
+
+TEST_CASE("step: a prepared step_model gives the same result as the one-shot functions") {
+  const auto cl = c::uniform_cluster(hw::gpus::gb200, 72, 1, u::gbit_per_s(400));
+  c::parallel_layout l;
+  l.attention_dp = 72;
+  l.overlap = true;
+  c::workload w;
+  w.batch = 64;
+  w.context = 4096;
+  const c::step_model sm(c::models::deepseek_v3, cl, l);
+  CHECK(sm.decode(c::precision{}, w).step_time ==
+        c::decode_step(c::models::deepseek_v3, cl, l, c::precision{}, w).step_time);
+  // The precomputed uniform all-to-all equals the explicit uniform traffic matrix of the same bytes.
+  const c::efficiency e{};
+  const auto a = sm.decode(c::precision{}, w, e);
+  l.hierarchical_dispatch = false;
+  const double per_gpu = 64.0 * c::models::deepseek_v3.hidden * 72 * (1.0 - std::pow(1.0 - 1.0 / 72, 8));
+  const Eigen::MatrixXd t = c::uniform_traffic(72, per_gpu);  // FP8 dispatch: one byte per element
+  w.dispatch_traffic = &t;
+  const auto b = c::decode_step(c::models::deepseek_v3, cl, l, c::precision{}, w, e);
+  auto time_of = [](const c::step_result& r, std::string_view name) {
+    for (const auto& x : r.by_operator)
+      if (x.name == name) return x.time;
+    return -1.0;
+  };
+  CHECK(time_of(a, "moe.dispatch") == doctest::Approx(time_of(b, "moe.dispatch")));
 }

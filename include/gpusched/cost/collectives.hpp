@@ -23,6 +23,7 @@
 
 #include "gpusched/core/error.hpp"
 #include "gpusched/cost/cluster.hpp"
+#include "gpusched/cost/detail/stage_figures.hpp"
 #include "gpusched/cost/roofline.hpp"
 #include "gpusched/topology/router.hpp"
 
@@ -111,20 +112,15 @@ inline comm_cost all_to_all(const cluster& c, std::span<const std::size_t> group
   return out;
 }
 
-/// All-reduce of a `bytes` buffer held by every GPU of `group`.
-inline comm_cost all_reduce(const cluster& c, std::span<const std::size_t> group, double bytes,
-                            allreduce_algorithm algorithm, const efficiency& e) {
+namespace detail {
+// All-reduce over a group described by its precomputed figures (stage_figures.hpp).
+inline comm_cost all_reduce_with(const group_figures& g, double bytes, allreduce_algorithm algorithm,
+                                 const efficiency& e) {
   const char* where = "cost::all_reduce";
-  detail::check_group(c, group, where);
-  detail::check_bytes(bytes, where);
-  const double n = static_cast<double>(group.size());
-  if (group.size() == 1 || bytes == 0.0) return {};
-  const auto [bw, lat] = detail::ring_figures(c, group);
-  const double step = lat + e.collective_latency;
-  bool one_domain = true;
-  for (auto g : group) one_domain = one_domain && c.domain[g] == c.domain[group[0]];
-  const bool nvls_ok = one_domain && c.in_switch_reduction;
-
+  check_bytes(bytes, where);
+  const double n = g.n;
+  if (n <= 1.0 || bytes == 0.0) return {};
+  const double bw = g.ring_bandwidth, step = g.ring_latency + e.collective_latency;
   comm_cost ring{2.0 * (n - 1.0) * step, 2.0 * (n - 1.0) / n * bytes / (bw * e.network), 2.0 * (n - 1.0) / n * bytes};
   comm_cost tree{2.0 * std::ceil(std::log2(n)) * step, 2.0 * (n - 1.0) / n * bytes / (bw * e.network), 2.0 * bytes};
   comm_cost nvls{2.0 * step, bytes / (bw * e.network), bytes};
@@ -132,15 +128,23 @@ inline comm_cost all_reduce(const cluster& c, std::span<const std::size_t> group
     case allreduce_algorithm::ring: return ring;
     case allreduce_algorithm::tree: return tree;
     case allreduce_algorithm::nvls:
-      require(nvls_ok, where, "NVLS needs every GPU of the group in one NVLink domain with NVSwitch");
+      require(g.nvls, where, "NVLS needs every GPU of the group in one NVLink domain with NVSwitch");
       return nvls;
     case allreduce_algorithm::automatic: {
       comm_cost best = ring.time() <= tree.time() ? ring : tree;
-      if (nvls_ok && nvls.time() < best.time()) best = nvls;
+      if (g.nvls && nvls.time() < best.time()) best = nvls;
       return best;
     }
   }
   return ring;
+}
+}  // namespace detail
+
+/// All-reduce of a `bytes` buffer held by every GPU of `group`.
+inline comm_cost all_reduce(const cluster& c, std::span<const std::size_t> group, double bytes,
+                            allreduce_algorithm algorithm, const efficiency& e) {
+  detail::check_group(c, group, "cost::all_reduce");
+  return detail::all_reduce_with(detail::figures_of(c, group), bytes, algorithm, e);
 }
 
 /// All-gather: every GPU of `group` contributes `bytes_per_gpu` and ends with all of them (ring).

@@ -34,12 +34,13 @@ constexpr std::string_view to_string(resource r) {
 /// Defaults: one global fit (coordinate descent on fixed grids, tests/cost/validation_test.cpp) to
 /// the published measurements listed in docs/cost.md; never fitted per case.
 struct efficiency {
-  double compute = 0.40;   ///< fraction of dense peak FLOPS reached by GEMM and attention kernels
-  double memory = 0.90;    ///< fraction of HBM bandwidth reached by streaming kernels
+  double compute = 0.30;   ///< fraction of dense peak FLOPS reached by GEMM and attention kernels
+  double memory = 0.40;    ///< fraction of HBM bandwidth reached (small grouped GEMMs dominate decode)
   double network = 0.90;   ///< fraction of link bandwidth reached by collectives
-  double overlap = 0.5;    ///< with overlap on: fraction of min(compute, communication) hidden
-  seconds layer_overhead = units::microseconds(100);  ///< launches, synchronisation, small kernels per layer
-  seconds collective_latency = units::microseconds(5);  ///< software cost of one collective step
+  double overlap = 0.75;   ///< with overlap on: fraction of min(compute, communication) hidden
+  seconds kernel_latency = units::microseconds(12);  ///< fixed cost of one kernel: launch gap, ramp-up and tail
+  seconds step_overhead = units::microseconds(500);  ///< per step, once: scheduling, sampling, host sync
+  seconds collective_latency = units::microseconds(5);  ///< software cost of one collective step (not fitted)
 };
 
 /// Throws unless every factor is finite, the fractions in (0, 1] and the fixed costs >= 0.
@@ -47,9 +48,10 @@ inline void validate(const efficiency& e) {
   const char* where = "cost::efficiency";
   require(std::isfinite(e.overlap) && e.overlap >= 0.0 && e.overlap <= 1.0, where, "overlap must be in [0, 1]");
   for (auto [v, name] : {std::pair{e.compute, "compute"}, {e.memory, "memory"}, {e.network, "network"}})
-    require(std::isfinite(v) && v > 0.0 && v <= 1.0, where,
-            std::string(name) + " must be in (0, 1], got " + std::to_string(v));
-  require(std::isfinite(e.layer_overhead) && e.layer_overhead >= 0.0, where, "layer_overhead must be >= 0");
+    if (!(std::isfinite(v) && v > 0.0 && v <= 1.0))  // message built only on failure
+      throw error(where, std::string(name) + " must be in (0, 1], got " + std::to_string(v));
+  require(std::isfinite(e.kernel_latency) && e.kernel_latency >= 0.0, where, "kernel_latency must be >= 0");
+  require(std::isfinite(e.step_overhead) && e.step_overhead >= 0.0, where, "step_overhead must be >= 0");
   require(std::isfinite(e.collective_latency) && e.collective_latency >= 0.0, where,
           "collective_latency must be >= 0");
 }

@@ -5,11 +5,18 @@
 // A stage of the pipeline holds G = tp x attention_dp GPUs. Attention runs tensor-parallel inside
 // each of the attention_dp groups; MoE layers spread the experts over all G GPUs (expert parallel,
 // all-to-all dispatch and combine) or shard every expert over them (expert tensor parallel,
-// all-reduce). Each layer's operators cost their roofline time (roofline.hpp); communication costs
-// its alpha-beta time over the cluster (collectives.hpp); with `overlap` (two micro-batches in
-// flight, as DeepSeek and SGLang do) a layer hides efficiency.overlap x min(compute, communication)
-// of the sum, otherwise it takes the sum. With hierarchical dispatch (DeepEP's normal kernels) a
-// token crosses the scale-out fabric once per destination NVLink domain and fans out over NVLink. Pipeline stages split the layers evenly and pass activations point to point.
+// all-reduce). Each kernel costs its roofline time (roofline.hpp) plus a fixed kernel latency;
+// communication costs its alpha-beta time over the cluster (collectives.hpp); with `overlap` (two
+// micro-batches in flight, as DeepSeek and SGLang do) a layer hides efficiency.overlap x
+// min(compute, communication) of the sum, otherwise it takes the sum. Each step pays a fixed
+// step_overhead once (scheduling, sampling, host synchronisation). With hierarchical dispatch
+// (DeepEP's normal kernels) a token crosses the scale-out fabric once per destination NVLink
+// domain and fans out over NVLink. Pipeline stages split the layers evenly and pass activations
+// point to point. A per-GPU expert load (the moe part's placement) makes the busiest GPU set the
+// MoE layer's expert time and skews the all-to-all towards it.
+//
+// step_model precomputes what depends only on the model, the cluster and the layout (stage GPUs,
+// collective figures, all-to-all port loads); decode_step / prefill_step build one per call.
 // See docs/cost.md for the assumptions and the measured error.
 
 #include <algorithm>
@@ -17,8 +24,11 @@
 #include <cmath>
 #include <cstddef>
 #include <numeric>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <Eigen/Core>
@@ -27,6 +37,8 @@
 #include "gpusched/core/formats.hpp"
 #include "gpusched/cost/cluster.hpp"
 #include "gpusched/cost/collectives.hpp"
+#include "gpusched/cost/detail/layer_sum.hpp"
+#include "gpusched/cost/detail/stage_figures.hpp"
 #include "gpusched/cost/models.hpp"
 #include "gpusched/cost/roofline.hpp"
 
@@ -34,12 +46,14 @@ namespace gpusched::cost {
 
 /// Number formats of the tensors of a step.
 struct precision {
-  number_format weights = number_format::fp8_e4m3;      ///< GEMM weights (attention, dense, experts)
+  number_format weights = number_format::fp8_e4m3;      ///< GEMM weights (attention, dense, and experts unless set below)
   number_format activations = number_format::fp8_e4m3;  ///< GEMM inputs
   number_format attention = number_format::bf16;        ///< attention core (QK, PV) compute
   number_format kv_cache = number_format::bf16;         ///< stored K/V or MLA latent
   number_format dispatch = number_format::fp8_e4m3;     ///< MoE dispatch payload
   number_format combine = number_format::bf16;          ///< MoE combine payload
+  std::optional<number_format> expert_weights;          ///< MoE expert weights when they differ (NVFP4 experts)
+  std::optional<number_format> expert_activations;      ///< MoE expert inputs when they differ
 };
 
 /// How the model is spread over GPUs. Stage s uses cluster GPUs first_gpu + s*G ... + (s+1)*G - 1.
@@ -64,15 +78,14 @@ struct workload {
   double context = 1024.0;       ///< decode: mean KV length per sequence
   int mtp_depth = 0;             ///< decode: draft tokens per step (multi-token prediction)
   double acceptance = 0.0;       ///< decode: probability each successive draft token is accepted
-  double expert_imbalance = 1.0; ///< busiest GPU's expert rows / mean (the moe part's max_over_mean)
+  double expert_imbalance = 1.0; ///< busiest GPU's expert rows / mean, when no per-GPU load is given
+  /// Optional per-GPU expert load of one MoE layer (G entries, any non-negative scale: token rows,
+  /// shares; the moe part's per-GPU load): GPU g receives load[g] / sum of the routed rows. The
+  /// busiest GPU sets the expert time and the all-to-all is skewed towards loaded GPUs.
+  const Eigen::VectorXd* gpu_load = nullptr;
+  /// Optional experts (replicas) held per GPU (G entries); default experts / G each.
+  const Eigen::VectorXd* gpu_experts = nullptr;
   const Eigen::MatrixXd* dispatch_traffic = nullptr;  ///< optional G x G dispatch bytes of one MoE layer
-};
-
-/// One line of a step's breakdown.
-struct breakdown_entry {
-  std::string_view name;  ///< operator ("attention.core", "moe.dispatch", ...)
-  resource bound = resource::compute;
-  seconds time = 0.0;     ///< summed over the step (all layers, all stages on the critical path)
 };
 
 /// The result of a step evaluation.
@@ -107,66 +120,114 @@ inline double accepted_tokens(int depth, double a) {
   return total;
 }
 
-namespace detail {
-
-enum class phase { prefill, decode };
-
-// Accumulates one layer kind's costs, then scales by its layer count.
-class layer_sum {
- public:
-  void op(std::string_view name, const op_cost& c) { add(name, c.bound(), c.time(), false); }
-  void comm(std::string_view name, const comm_cost& c) { add(name, resource::network, c.time(), true); }
-  void fixed(std::string_view name, seconds t) { add(name, resource::overhead, t, false); }
-  [[nodiscard]] seconds time(double hidden) const {
-    return compute_ + comm_ + fixed_ - hidden * std::min(compute_, comm_);
-  }
-  void flush(double count, double hidden, step_result& r) const {
-    // Overlapped communication is charged only for the part that is not hidden behind compute.
-    const double comm_scale = comm_ > 0 ? (comm_ - hidden * std::min(compute_, comm_)) / comm_ : 1.0;
-    for (const auto& e : entries_) {
-      const double t = e.time * count * (e.bound == resource::network ? comm_scale : 1.0);
-      add_entry(r, e.name, e.bound, t);
-    }
-  }
-  static void add_entry(step_result& r, std::string_view name, resource b, seconds t) {
-    r.by_resource[static_cast<std::size_t>(b)] += t;
-    for (auto& e : r.by_operator)
-      if (e.name == name) {
-        e.time += t;
-        return;
-      }
-    r.by_operator.push_back({name, b, t});
-  }
-
- private:
-  void add(std::string_view name, resource b, seconds t, bool is_comm) {
-    (is_comm ? comm_ : b == resource::overhead ? fixed_ : compute_) += t;
-    entries_.push_back({name, b, t});
-  }
-  std::vector<breakdown_entry> entries_;
-  seconds compute_ = 0, comm_ = 0, fixed_ = 0;
+/// Per-GPU expert load from per-expert token counts and the GPU each expert (replica) lives on:
+/// the `gpu_load` / `gpu_experts` inputs of a workload. Token counts of replicas are whatever the
+/// placement dispatches to each replica.
+struct gpu_expert_load {
+  Eigen::VectorXd load;     ///< token rows per GPU
+  Eigen::VectorXd experts;  ///< experts (replicas) per GPU
 };
 
-inline void check_inputs(const model_spec& m, const cluster& c, const parallel_layout& l, const workload& w,
-                         const efficiency& e) {
+/// Sums `tokens[e]` onto GPU `gpu_of[e]` for each expert (replica) e of one MoE layer.
+inline gpu_expert_load load_from_experts(std::span<const double> tokens, std::span<const std::size_t> gpu_of,
+                                         std::size_t gpus) {
+  const char* where = "cost::load_from_experts";
+  require(tokens.size() == gpu_of.size(), where,
+          "tokens has " + std::to_string(tokens.size()) + " entries, gpu_of has " + std::to_string(gpu_of.size()));
+  gpu_expert_load r{Eigen::VectorXd::Zero(static_cast<Eigen::Index>(gpus)),
+                    Eigen::VectorXd::Zero(static_cast<Eigen::Index>(gpus))};
+  for (std::size_t e = 0; e < tokens.size(); ++e) {
+    if (!(std::isfinite(tokens[e]) && tokens[e] >= 0.0))
+      throw error(where, "token count of expert " + std::to_string(e) + " must be finite and non-negative");
+    if (gpu_of[e] >= gpus)
+      throw error(where, "expert " + std::to_string(e) + " is on GPU " + std::to_string(gpu_of[e]) + ", stage has " +
+                             std::to_string(gpus));
+    r.load[static_cast<Eigen::Index>(gpu_of[e])] += tokens[e];
+    r.experts[static_cast<Eigen::Index>(gpu_of[e])] += 1.0;
+  }
+  return r;
+}
+
+namespace detail {
+enum class phase { prefill, decode };
+}  // namespace detail
+
+/// A model on a cluster with a layout, with everything that depends only on those precomputed.
+/// Holds references: the model and cluster must outlive it.
+class step_model {
+ public:
+  step_model(const model_spec& m, const cluster& c, const parallel_layout& l) : m_(m), c_(c), l_(l) {
+    const char* where = "cost::step";
+    require(m.layers > 0 && m.hidden > 0, where, "model '" + std::string(m.name) + "' has no layers");
+    require(l.tp >= 1 && l.attention_dp >= 1 && l.pp >= 1, where, "tp, attention_dp and pp must be >= 1");
+    require(l.pp <= m.layers, where, "more pipeline stages than layers");
+    if (l.first_gpu + static_cast<std::size_t>(l.gpus()) > c.size())
+      throw error(where, "layout needs " + std::to_string(l.gpus()) + " GPUs from index " +
+                             std::to_string(l.first_gpu) + ", cluster has " + std::to_string(c.size()));
+    require(!is_moe(m) || l.expert_parallel || l.attention_dp == 1, where,
+            "expert tensor parallelism needs attention_dp == 1");
+    gpu_ = &c.spec();
+    stage_.resize(static_cast<std::size_t>(l.stage_gpus()));
+    std::iota(stage_.begin(), stage_.end(), l.first_gpu);
+    tp_ = detail::figures_of(c, std::span<const std::size_t>(stage_.data(), static_cast<std::size_t>(l.tp)));
+    all_ = detail::figures_of(c, stage_);
+    if (is_moe(m) && l.expert_parallel && l.stage_gpus() > 1)
+      a2a_ = detail::a2a_of(c, stage_, m.active_experts, l.hierarchical_dispatch);
+    if (l.pp > 1) {
+      const auto a = static_cast<Eigen::Index>(l.first_gpu), b = a + static_cast<Eigen::Index>(stage_.size());
+      hop_latency_ = c.latency(a, b);
+      hop_bandwidth_ = c.bandwidth(a, b);
+    }
+  }
+
+  /// One decode step: every sequence of every attention group advances by 1 + mtp_depth tokens.
+  [[nodiscard]] step_result decode(const precision& f, const workload& w, const efficiency& e = {}) const {
+    return evaluate(f, w, e, detail::phase::decode);
+  }
+  /// One prefill step: every attention group processes `batch` prompts of `prompt` tokens.
+  [[nodiscard]] step_result prefill(const precision& f, const workload& w, const efficiency& e = {}) const {
+    return evaluate(f, w, e, detail::phase::prefill);
+  }
+  /// The layout this model was prepared for.
+  [[nodiscard]] const parallel_layout& layout() const noexcept { return l_; }
+
+ private:
+  step_result evaluate(const precision& f, const workload& w, const efficiency& e, detail::phase p) const;
+  void check(const workload& w) const;
+
+  const model_spec& m_;
+  const cluster& c_;
+  parallel_layout l_;
+  const hardware::gpu_spec* gpu_ = nullptr;
+  std::vector<std::size_t> stage_;
+  detail::group_figures tp_, all_;
+  detail::a2a_figures a2a_;
+  seconds hop_latency_ = 0.0;
+  double hop_bandwidth_ = 0.0;
+};
+
+inline void step_model::check(const workload& w) const {
   const char* where = "cost::step";
-  validate(e);
-  require(m.layers > 0 && m.hidden > 0, where, "model '" + std::string(m.name) + "' has no layers");
-  require(l.tp >= 1 && l.attention_dp >= 1 && l.pp >= 1, where, "tp, attention_dp and pp must be >= 1");
-  require(l.pp <= m.layers, where, "more pipeline stages than layers");
-  require(l.first_gpu + static_cast<std::size_t>(l.gpus()) <= c.size(), where,
-          "layout needs " + std::to_string(l.gpus()) + " GPUs from index " + std::to_string(l.first_gpu) +
-              ", cluster has " + std::to_string(c.size()));
-  require(!is_moe(m) || l.expert_parallel || l.attention_dp == 1, where,
-          "expert tensor parallelism needs attention_dp == 1");
   for (auto [v, name] : {std::pair{w.batch, "batch"}, {w.prompt, "prompt"}, {w.context, "context"}})
-    require(std::isfinite(v) && v > 0.0, where, std::string(name) + " must be positive and finite");
+    if (!(std::isfinite(v) && v > 0.0)) throw error(where, std::string(name) + " must be positive and finite");
   require(w.cached_fraction >= 0.0 && w.cached_fraction < 1.0, where, "cached_fraction must be in [0, 1)");
   require(w.mtp_depth >= 0 && w.acceptance >= 0.0 && w.acceptance <= 1.0, where,
           "mtp_depth must be >= 0 and acceptance in [0, 1]");
   require(std::isfinite(w.expert_imbalance) && w.expert_imbalance >= 1.0, where, "expert_imbalance must be >= 1");
+  const auto G = static_cast<Eigen::Index>(stage_.size());
+  for (auto [v, name] : {std::pair{w.gpu_load, "gpu_load"}, {w.gpu_experts, "gpu_experts"}}) {
+    if (!v) continue;
+    if (v->size() != G)
+      throw error(where, std::string(name) + " has " + std::to_string(v->size()) + " entries, stage has " +
+                             std::to_string(G) + " GPUs");
+    for (Eigen::Index i = 0; i < G; ++i)
+      if (!(std::isfinite((*v)[i]) && (*v)[i] >= 0.0))
+        throw error(where, std::string(name) + "[" + std::to_string(i) + "] must be finite and non-negative");
+  }
+  require(!w.gpu_load || w.gpu_load->sum() > 0.0, where, "gpu_load sums to zero");
 }
 
+namespace detail {
 // Attention core flops per (query token, key position) pair on one GPU holding `heads` heads.
 inline double attention_pair_flops(const model_spec& m, double heads, phase p) {
   if (m.attention == attention_kind::mla) {
@@ -185,25 +246,35 @@ inline double kv_share(const model_spec& m, int tp) {
   return 1.0 / std::min<double>(tp, m.kv_heads);
 }
 
-inline step_result evaluate(const model_spec& m, const cluster& c, const parallel_layout& l, const precision& f,
-                            const workload& w, const efficiency& e, phase p) {
-  check_inputs(m, c, l, w, e);
-  const auto& gpu = c.spec();
-  const double tp = l.tp, G = l.stage_gpus(), adp = l.attention_dp, pp = l.pp;
+// Kernels per block, counted from the usual fused implementations (TensorRT-LLM, SGLang): MLA
+// projections q_a+kv_a (fused), q_b, the two absorbed batched GEMMs, o_proj; GQA qkv and o_proj;
+// two RMSNorms and RoPE (residual adds fused); router GEMM + top-k; an MLP is up+gate, activation,
+// down; routed experts add token permute and unpermute; the head adds sampling.
+inline int projection_kernels(const model_spec& m) { return m.attention == attention_kind::mla ? 5 : 2; }
+constexpr int core_kernels = 1, elementwise_kernels = 3, router_kernels = 2, mlp_kernels = 3,
+              expert_kernels = 5, head_kernels = 2;
+}  // namespace detail
+
+inline step_result step_model::evaluate(const precision& f, const workload& w, const efficiency& e,
+                                        detail::phase p) const {
+  using detail::phase;
+  validate(e);
+  check(w);
+  const auto& m = m_;
+  const auto& gpu = *gpu_;
+  const double tp = l_.tp, G = l_.stage_gpus(), adp = l_.attention_dp, pp = l_.pp;
   const double h = m.hidden;
   const double width = p == phase::decode ? 1.0 + w.mtp_depth : 1.0;
   // Tokens one attention group pushes through the layers in this step.
   const double new_per_seq = p == phase::decode ? width : w.prompt * (1.0 - w.cached_fraction);
   const double T = w.batch * new_per_seq;
   const double act = 2.0;  // BF16 activations between kernels
-
-  std::vector<std::size_t> stage(static_cast<std::size_t>(G));
-  std::iota(stage.begin(), stage.end(), l.first_gpu);
-  const std::span<const std::size_t> tp_group(stage.data(), static_cast<std::size_t>(l.tp));
+  const number_format ew = f.expert_weights.value_or(f.weights), ea = f.expert_activations.value_or(f.activations);
 
   // ---- attention block (every layer) ----
-  layer_sum attn;
-  attn.op("attention.projections", gemm(T, attention_params(m) / (tp * h), h, f.weights, f.activations, gpu, e));
+  detail::layer_sum attn;
+  attn.op("attention.projections", gemm(T, attention_params(m) / (tp * h), h, f.weights, f.activations, gpu, e),
+          detail::projection_kernels(m), e);
   {
     const double heads = m.heads / tp;
     double pairs = 0.0, kv_bytes = 0.0;  // per attention group, per layer (averaged over window kinds)
@@ -212,108 +283,116 @@ inline step_result evaluate(const model_spec& m, const cluster& c, const paralle
     if (p == phase::decode) {
       const double ctx = w.context * (1.0 - windowed) + std::min<double>(w.context, m.window) * windowed;
       pairs = T * ctx;
-      kv_bytes = w.batch * ctx * kv_per_token_layer * kv_share(m, l.tp);
+      kv_bytes = w.batch * ctx * kv_per_token_layer * detail::kv_share(m, l_.tp);
     } else {
       const double S = w.prompt, P = w.prompt * w.cached_fraction;
       const double full = (S * S - P * P) / 2.0;
       const double win = m.window > 0 ? std::min(full, (S - P) * static_cast<double>(m.window)) : full;
       pairs = w.batch * (full * (1.0 - windowed) + win * windowed);
-      kv_bytes = w.batch * S * kv_per_token_layer * kv_share(m, l.tp);  // write new, read cached
+      kv_bytes = w.batch * S * kv_per_token_layer * detail::kv_share(m, l_.tp);  // write new, read cached
     }
-    attn.op("attention.core", roofline(pairs * attention_pair_flops(m, heads, p), kv_bytes + T * h * act,
-                                       f.attention, gpu, e));
+    attn.op("attention.core",
+            roofline(pairs * detail::attention_pair_flops(m, heads, p), kv_bytes + T * h * act, f.attention, gpu, e),
+            detail::core_kernels, e);
   }
-  attn.op("elementwise", elementwise(8.0 * T * h, act, gpu, e));
-  if (l.tp > 1) attn.comm("attention.allreduce", all_reduce(c, tp_group, T * h * act, l.allreduce, e));
-  attn.fixed("layer.overhead", e.layer_overhead);
+  attn.op("elementwise", elementwise(8.0 * T * h, act, gpu, e), detail::elementwise_kernels, e);
+  if (l_.tp > 1) attn.comm("attention.allreduce", detail::all_reduce_with(tp_, T * h * act, l_.allreduce, e));
 
   // ---- feed-forward: dense layers ----
-  layer_sum dense = attn;
+  detail::layer_sum dense = attn;
   if (dense_ffn_layers(m) > 0) {
-    dense.op("ffn.dense", gemm(T, 3.0 * m.dense_intermediate / tp, h, f.weights, f.activations, gpu, e));
-    if (l.tp > 1) dense.comm("ffn.allreduce", all_reduce(c, tp_group, T * h * act, l.allreduce, e));
+    dense.op("ffn.dense", gemm(T, 3.0 * m.dense_intermediate / tp, h, f.weights, f.activations, gpu, e),
+             detail::mlp_kernels, e);
+    if (l_.tp > 1) dense.comm("ffn.allreduce", detail::all_reduce_with(tp_, T * h * act, l_.allreduce, e));
   }
 
   // ---- feed-forward: MoE layers ----
-  layer_sum moe = attn;
+  detail::layer_sum moe = attn;
   if (is_moe(m)) {
     const double N = T * adp;  // distinct tokens entering the stage's MoE
     const double k = m.active_experts;
     // The router gate is tiny and kept in higher precision: costed in the attention format.
-    moe.op("moe.router", gemm(T, m.experts, h, f.attention, f.attention, gpu, e));
+    moe.op("moe.router", gemm(T, m.experts, h, f.attention, f.attention, gpu, e), detail::router_kernels, e);
     if (m.shared_experts > 0)
       moe.op("moe.shared_expert", gemm(T, 3.0 * m.expert_intermediate * m.shared_experts / tp, h, f.weights,
-                                       f.activations, gpu, e));
-    if (l.expert_parallel) {
-      const double rows = N * k / G * w.expert_imbalance;
-      moe.op("moe.experts", grouped_gemm_uniform(m.experts / G, rows, 3.0 * m.expert_intermediate, h, f.weights,
-                                                 f.activations, gpu, e));
-      if (l.stage_gpus() > 1) {
-        // Each token goes once to every distinct GPU holding one of its k experts.
-        const double fanout = G * (1.0 - std::pow(1.0 - 1.0 / G, k));
+                                       f.activations, gpu, e),
+             detail::mlp_kernels, e);
+    if (l_.expert_parallel) {
+      const double n = 3.0 * m.expert_intermediate;
+      if (w.gpu_load) {
+        // The busiest GPU (in time) sets the layer: its rows and its experts.
+        const double total = w.gpu_load->sum();
+        op_cost worst{};
+        for (Eigen::Index g = 0; g < w.gpu_load->size(); ++g) {
+          const double experts_g = w.gpu_experts ? (*w.gpu_experts)[g] : m.experts / G;
+          const auto c = grouped_gemm_uniform(experts_g, N * k * (*w.gpu_load)[g] / total, n, h, ew, ea, gpu, e);
+          if (c.time() > worst.time()) worst = c;
+        }
+        moe.op("moe.experts", worst, detail::expert_kernels, e);
+      } else {
+        const double rows = N * k / G * w.expert_imbalance;
+        moe.op("moe.experts", grouped_gemm_uniform(m.experts / G, rows, n, h, ew, ea, gpu, e),
+               detail::expert_kernels, e);
+      }
+      if (l_.stage_gpus() > 1) {
         const double tokens_per_gpu = N / G;
-        const double out = tokens_per_gpu * fanout * h;
-        const auto gs = static_cast<std::size_t>(G);
-        if (!w.dispatch_traffic && l.hierarchical_dispatch) {
-          // Per destination GPU j: NVLink peers get the token when one of its experts is there;
-          // another domain gets it once when any of its GPUs holds one (then fans out over NVLink).
-          std::vector<double> share(gs);  // bytes factor towards a GPU of another domain
-          for (std::size_t j = 0; j < gs; ++j) {
-            double members = 0.0;
-            for (std::size_t q = 0; q < gs; ++q) members += c.domain[stage[q]] == c.domain[stage[j]] ? 1.0 : 0.0;
-            share[j] = (1.0 - std::pow(1.0 - members / G, k)) / members;
-          }
-          const double p_gpu = 1.0 - std::pow(1.0 - 1.0 / G, k);
-          Eigen::MatrixXd t(static_cast<Eigen::Index>(gs), static_cast<Eigen::Index>(gs));
-          for (std::size_t j = 0; j < gs; ++j)
-            for (std::size_t i = 0; i < gs; ++i)
-              t(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) =
-                  i == j ? 0.0
-                         : tokens_per_gpu * h * (c.domain[stage[i]] == c.domain[stage[j]] ? p_gpu : share[j]);
-          moe.comm("moe.dispatch", all_to_all(c, stage, t * bytes_of(f.dispatch), e));
-          moe.comm("moe.combine", all_to_all(c, stage, t.transpose() * bytes_of(f.combine), e));
-        } else if (w.dispatch_traffic) {
-          moe.comm("moe.dispatch", all_to_all(c, stage, *w.dispatch_traffic, e));
-          const Eigen::MatrixXd combine = w.dispatch_traffic->transpose() *
-                                          (bytes_of(f.combine) / bytes_of(f.dispatch));
-          moe.comm("moe.combine", all_to_all(c, stage, combine, e));
+        if (w.dispatch_traffic) {
+          moe.comm("moe.dispatch", all_to_all(c_, stage_, *w.dispatch_traffic, e));
+          const Eigen::MatrixXd combine =
+              w.dispatch_traffic->transpose() * (bytes_of(f.combine) / bytes_of(f.dispatch));
+          moe.comm("moe.combine", all_to_all(c_, stage_, combine, e));
         } else {
-          // Uniform: a GPU's share to itself (1/G) stays local.
-          moe.comm("moe.dispatch", all_to_all(c, stage, uniform_traffic(gs, out * bytes_of(f.dispatch)), e));
-          moe.comm("moe.combine", all_to_all(c, stage, uniform_traffic(gs, out * bytes_of(f.combine)), e));
+          // Port seconds per byte-per-token: precomputed for a uniform load, else one G x G pass.
+          double port = a2a_.uniform_port, sent = a2a_.uniform_sent;
+          if (w.gpu_load) {
+            const Eigen::VectorXd share = *w.gpu_load / w.gpu_load->sum();
+            std::tie(port, sent) = detail::a2a_weighted(a2a_, share);
+          }
+          const double per_token = tokens_per_gpu * h;
+          for (auto [name, fmt] : {std::pair{"moe.dispatch", f.dispatch}, {"moe.combine", f.combine}}) {
+            comm_cost cc;
+            cc.transfer = port * per_token * bytes_of(fmt) / e.network;
+            cc.bytes = sent * per_token * bytes_of(fmt);
+            cc.latency = cc.bytes > 0.0 ? a2a_.max_latency + e.collective_latency : 0.0;
+            moe.comm(name, cc);
+          }
         }
       }
     } else {
-      moe.op("moe.experts", grouped_gemm_uniform(m.experts, N * k, 3.0 * m.expert_intermediate / G, h, f.weights,
-                                                 f.activations, gpu, e));
-      if (l.stage_gpus() > 1) moe.comm("moe.allreduce", all_reduce(c, stage, N * h * act, l.allreduce, e));
+      moe.op("moe.experts",
+             grouped_gemm_uniform(m.experts, N * k, 3.0 * m.expert_intermediate / G, h, ew, ea, gpu, e),
+             detail::expert_kernels, e);
+      if (l_.stage_gpus() > 1) moe.comm("moe.allreduce", detail::all_reduce_with(all_, N * h * act, l_.allreduce, e));
     }
   }
 
   // ---- head, pipeline, multi-token prediction ----
-  layer_sum head;
-  head.op("lm_head", gemm(p == phase::decode ? T : w.batch, m.vocab / tp, h, f.weights, f.activations, gpu, e));
-  const std::size_t gs = static_cast<std::size_t>(G);
+  detail::layer_sum head;
+  head.op("lm_head", gemm(p == phase::decode ? T : w.batch, m.vocab / tp, h, f.weights, f.activations, gpu, e),
+          detail::head_kernels, e);
   comm_cost hop{};
-  if (l.pp > 1) hop = point_to_point(c, l.first_gpu, l.first_gpu + gs, T * h * act, e);
+  if (l_.pp > 1 && T * h * act > 0.0)
+    hop = {hop_latency_ + e.collective_latency, T * h * act / (hop_bandwidth_ * e.network), T * h * act};
 
   step_result r;
-  r.gpus = l.gpus();
+  r.by_operator.reserve(detail::layer_sum::capacity + 2);
+  r.gpus = l_.gpus();
   const double n_dense = static_cast<double>(dense_ffn_layers(m)), n_moe = static_cast<double>(moe_layers(m));
   // MTP drafts cost one more MoE (or dense) layer and a head pass each.
   const double drafts = p == phase::decode ? static_cast<double>(w.mtp_depth) : 0.0;
-  const layer_sum& draft_layer = is_moe(m) ? moe : dense;
-  const double hidden = l.overlap ? e.overlap : 0.0;
+  const detail::layer_sum& draft_layer = is_moe(m) ? moe : dense;
+  const double hidden = l_.overlap ? e.overlap : 0.0;
   const seconds all_layers = n_dense * dense.time(hidden) + n_moe * moe.time(hidden) +
                              drafts * draft_layer.time(hidden) + (1.0 + drafts) * head.time(0.0);
   const seconds hops = (pp - 1.0) * hop.time();
-  r.step_time = all_layers + hops;
-  r.stage_time = all_layers / pp + (l.pp > 1 ? hop.time() : 0.0);
+  r.step_time = all_layers + hops + e.step_overhead;
+  r.stage_time = all_layers / pp + (l_.pp > 1 ? hop.time() : 0.0) + e.step_overhead;
   dense.flush(n_dense, hidden, r);
   moe.flush(n_moe + (is_moe(m) ? drafts : 0.0), hidden, r);
   if (!is_moe(m) && drafts > 0) dense.flush(drafts, hidden, r);
   head.flush(1.0 + drafts, 0.0, r);
-  if (l.pp > 1) layer_sum::add_entry(r, "pipeline.p2p", resource::network, hops);
+  if (l_.pp > 1) detail::layer_sum::add_entry(r, "pipeline.p2p", resource::network, hops);
+  if (e.step_overhead > 0.0) detail::layer_sum::add_entry(r, "step.overhead", resource::overhead, e.step_overhead);
 
   if (p == phase::decode) {
     const double accepted = accepted_tokens(w.mtp_depth, w.acceptance);
@@ -328,18 +407,16 @@ inline step_result evaluate(const model_spec& m, const cluster& c, const paralle
   return r;
 }
 
-}  // namespace detail
-
 /// One decode step: every sequence of every attention group advances by 1 + mtp_depth tokens.
 inline step_result decode_step(const model_spec& m, const cluster& c, const parallel_layout& l, const precision& f,
                                const workload& w, const efficiency& e = {}) {
-  return detail::evaluate(m, c, l, f, w, e, detail::phase::decode);
+  return step_model(m, c, l).decode(f, w, e);
 }
 
 /// One prefill step: every attention group processes `batch` prompts of `prompt` tokens.
 inline step_result prefill_step(const model_spec& m, const cluster& c, const parallel_layout& l, const precision& f,
                                 const workload& w, const efficiency& e = {}) {
-  return detail::evaluate(m, c, l, f, w, e, detail::phase::prefill);
+  return step_model(m, c, l).prefill(f, w, e);
 }
 
 /// Serving figures of requests of `prompt` input and `output` output tokens.
@@ -352,12 +429,13 @@ struct serving_estimate {
 /// Prefill and decode sharing the same GPUs (an offline batch, as MLPerf's Offline scenario): each
 /// batch of `w.batch` sequences per attention group is prefilled in one step, then decoded for
 /// `output` tokens at the mean context prompt + output / 2.
-inline serving_estimate colocated_serving(const model_spec& m, const cluster& c, const parallel_layout& l,
-                                          const precision& f, workload w, double output, const efficiency& e = {}) {
+inline serving_estimate colocated_serving(const step_model& sm, const precision& f, workload w, double output,
+                                          const efficiency& e = {}) {
   require(std::isfinite(output) && output >= 1.0, "cost::colocated_serving", "output must be >= 1 token");
-  const auto pre = prefill_step(m, c, l, f, w, e);
+  const auto& l = sm.layout();
+  const auto pre = sm.prefill(f, w, e);
   w.context = w.prompt + output / 2.0;
-  const auto dec = decode_step(m, c, l, f, w, e);
+  const auto dec = sm.decode(f, w, e);
   const double steps = output / accepted_tokens(w.mtp_depth, w.acceptance);
   serving_estimate s;
   s.ttft = pre.step_time;
@@ -365,6 +443,13 @@ inline serving_estimate colocated_serving(const model_spec& m, const cluster& c,
   const double seconds_per_batch = pre.stage_time + steps * dec.stage_time;
   s.tokens_per_second_per_gpu = w.batch * l.attention_dp * output / seconds_per_batch / l.gpus();
   return s;
+}
+
+/// colocated_serving of model `m` on cluster `c` with layout `l`.
+inline serving_estimate colocated_serving(const model_spec& m, const cluster& c, const parallel_layout& l,
+                                          const precision& f, const workload& w, double output,
+                                          const efficiency& e = {}) {
+  return colocated_serving(step_model(m, c, l), f, w, output, e);
 }
 
 /// Prefill and decode on separate GPU pools (disaggregated serving), sized so the prefill pool
