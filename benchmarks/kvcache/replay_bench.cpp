@@ -1,20 +1,32 @@
 // Replays traces through every eviction policy at 1/5/10/25% of the distinct blocks (one tier):
-// hit ratio, gap to Belady and LRU, fraction of the LRU-Belady gap closed, block operations per
-// second (one block operation = one hash id of a request replayed). Real trace from
-// GPUSCHED_DATA_DIR/traces when present (skipped with a message otherwise) and a synthetic trace.
+// hit ratio, gap to Belady's bound (belady_bound.hpp) and LRU, fraction of the LRU-Belady gap
+// closed, block operations per second (one block operation = one hash id of a request replayed;
+// the tier is built outside the timed region). Then the 3-tier default of issue 5 against HBM
+// alone (TTFT mean/p50/p90/p99), and flat_map64 against std::unordered_map. Real trace from
+// GPUSCHED_DATA_DIR/traces when present (skipped with a message otherwise) and synthetic traces
+// of six shapes.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "gpusched/io/mooncake_trace.hpp"
 #include "gpusched/kvcache.hpp"
 
 namespace kv = gpusched::kvcache;
-namespace pol = gpusched::kvcache::policies;
+
+namespace pol {
+using namespace gpusched::kvcache::policies;
+/// hit_density without the recency guard (density decides every eviction).
+struct unguarded_density : hit_density {
+  static constexpr std::string_view name = "hit_density_unguarded";
+  unguarded_density() : hit_density(false) {}
+};
+}  // namespace pol
 
 namespace {
 struct trace_data {
@@ -29,18 +41,23 @@ std::size_t capacity(const trace_data& t, int percent) {
   return static_cast<std::size_t>(static_cast<double>(t.distinct) * percent / 100.0);
 }
 template <class P>
-double hit_ratio(const trace_data& t, int percent, std::size_t lookahead = 0) {
+kv::replay_stats replay_once(const trace_data& t, int percent, std::size_t lookahead, benchmark::State* state) {
+  if (state != nullptr) state->PauseTiming();
   kv::tier<P> tier(capacity(t, percent));
   kv::replay_options o;
   o.lookahead = lookahead;
   kv::vector_source src(t.requests);
+  if (state != nullptr) state->ResumeTiming();
   if constexpr (kv::needs_future<P>) {
     kv::vector_source pass1(t.requests);
     const auto oracle = kv::future_oracle::build(pass1);
-    return kv::replay(tier, src, o, &oracle).hit_ratio();
+    return kv::replay(tier, src, o, &oracle);
   } else {
-    return kv::replay(tier, src, o).hit_ratio();
+    return kv::replay(tier, src, o);
   }
+}
+double bound(const trace_data& t, int percent) {
+  return kv::belady_bound(t.requests, capacity(t, percent)).hit_ratio();
 }
 
 template <class P>
@@ -49,7 +66,7 @@ void bm_replay(benchmark::State& state, std::size_t trace, int percent, std::siz
   double h = 0;
   std::uint64_t ops = 0;
   for (auto _ : state) {
-    h = hit_ratio<P>(t, percent, lookahead);
+    h = replay_once<P>(t, percent, lookahead, &state).hit_ratio();
     for (const auto& r : t.requests) ops += r.blocks.size();
   }
   const double lru = t.lru.at(percent), bel = t.belady.at(percent);
@@ -60,6 +77,95 @@ void bm_replay(benchmark::State& state, std::size_t trace, int percent, std::siz
   state.counters["block_ops_per_s"] = benchmark::Counter(static_cast<double>(ops), benchmark::Counter::kIsRate);
 }
 
+void bm_bound(benchmark::State& state, std::size_t trace, int percent) {
+  const trace_data& t = traces[trace];
+  double h = 0;
+  for (auto _ : state) h = bound(t, percent);
+  state.counters["hit_ratio"] = h;
+  state.counters["minus_lru"] = h - t.lru.at(percent);
+  state.counters["gap_closed"] = 1.0;
+}
+
+// Issue 5's 3-tier default: HBM 5% of the distinct blocks, host 4x over NVLink-C2C (450 GB/s),
+// context memory 20x over the NIC (`context_gbps`); 35 KB/token, 20,000 prefill tokens/s/GPU.
+template <class P>
+void bm_tiers(benchmark::State& state, std::size_t trace, std::size_t tiers, double context_gbps) {
+  const trace_data& t = traces[trace];
+  kv::hierarchy_stats st;
+  for (auto _ : state) {
+    const std::size_t hbm = capacity(t, 5);
+    using T0 = kv::tier<P>;
+    using T1 = kv::tier<pol::lru>;
+    kv::hierarchy<T0, T1, T1> h(
+        kv::hierarchy_options{}, T0(hbm),
+        T1(tiers >= 2 ? 4 * hbm : 0, pol::lru{}, kv::tier_link::symmetric(450e9, 10e-6)),
+        T1(tiers >= 3 ? 20 * hbm : 0, pol::lru{}, kv::tier_link::symmetric(context_gbps * 1e9, 50e-6)));
+    kv::vector_source src(t.requests);
+    st = h.replay(src);
+  }
+  state.counters["hit_ratio"] = st.hit_ratio();
+  state.counters["ttft_mean_s"] = st.ttft_mean();
+  state.counters["ttft_p50_s"] = st.ttft_percentile(50);
+  state.counters["ttft_p90_s"] = st.ttft_percentile(90);
+  state.counters["ttft_p99_s"] = st.ttft_percentile(99);
+  std::uint64_t loaded = 0, recomputed = 0;
+  for (const auto& x : st.tiers) {
+    loaded += x.loaded;
+    recomputed += x.recomputed;
+  }
+  state.counters["lower_loaded"] = static_cast<double>(loaded);
+  state.counters["lower_recomputed"] = static_cast<double>(recomputed);
+}
+template <class P>
+void add_tiers(const std::string& label) {
+  for (std::size_t i = 0; i < traces.size(); ++i)
+    for (const std::size_t n : {1, 3})
+      for (const double gbps : {100.0, 0.25}) {
+        if (n == 1 && gbps != 100.0) continue;
+        benchmark::RegisterBenchmark((traces[i].name + "/tiers" + std::to_string(n) + "/" + label +
+                                      (n == 3 ? "/ctx" + std::to_string(static_cast<int>(gbps * 1000)) + "MBps" : ""))
+                                         .c_str(),
+                                     [i, n, gbps](benchmark::State& s) { bm_tiers<P>(s, i, n, gbps); })
+            ->Unit(benchmark::kMillisecond)->Iterations(1);
+      }
+}
+
+// flat_map64 against std::unordered_map on the trace's ids: lookup, insert when absent, and erase
+// one old id per insert (a cache's index at a fixed size).
+template <bool Flat>
+void bm_index(benchmark::State& state, std::size_t trace) {
+  const trace_data& t = traces[trace];
+  const std::size_t cap = capacity(t, 5);
+  std::uint64_t ops = 0, found = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    kv::detail::flat_map64 flat(cap);
+    std::unordered_map<std::uint64_t, std::uint32_t> node;
+    node.reserve(cap);
+    std::vector<std::uint64_t> fifo(cap, 0);
+    std::size_t head = 0, size = 0;
+    state.ResumeTiming();
+    for (const auto& r : t.requests)
+      for (const auto b : r.blocks) {
+        ++ops;
+        const bool hit = Flat ? flat.contains(b) : node.count(b) != 0;
+        if (hit) {
+          ++found;
+          continue;
+        }
+        if (size == cap) {
+          if constexpr (Flat) flat.erase(fifo[head]); else node.erase(fifo[head]);
+          head = (head + 1) % cap;
+          --size;
+        }
+        fifo[(head + size++) % cap] = b;
+        if constexpr (Flat) flat.set(b, 1); else node.emplace(b, 1);
+      }
+  }
+  benchmark::DoNotOptimize(found);
+  state.counters["block_ops_per_s"] = benchmark::Counter(static_cast<double>(ops), benchmark::Counter::kIsRate);
+}
+
 template <class P>
 void add(const std::string& label, std::size_t lookahead = 0) {
   for (std::size_t i = 0; i < traces.size(); ++i)
@@ -67,7 +173,7 @@ void add(const std::string& label, std::size_t lookahead = 0) {
       benchmark::RegisterBenchmark(
           (traces[i].name + "/" + label + "/" + std::to_string(pct) + "%").c_str(),
           [i, pct, lookahead](benchmark::State& s) { bm_replay<P>(s, i, pct, lookahead); })
-          ->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
+          ->Unit(benchmark::kMillisecond)->Iterations(traces[i].name == "conversation" ? 5 : 1);
 }
 
 void load(trace_data t) {
@@ -76,8 +182,8 @@ void load(trace_data t) {
     for (const auto b : r.blocks) seen.set(b, 1);
   t.distinct = seen.size();
   for (const int pct : {1, 5, 10, 25}) {
-    t.lru[pct] = hit_ratio<pol::lru>(t, pct);
-    t.belady[pct] = hit_ratio<pol::belady>(t, pct);
+    t.lru[pct] = replay_once<pol::lru>(t, pct, 0, nullptr).hit_ratio();
+    t.belady[pct] = bound(t, pct);
   }
   traces.push_back(std::move(t));
 }
@@ -97,16 +203,46 @@ int main(int argc, char** argv) {
   } else {
     std::printf("replay_bench: %s not found; real-trace rows skipped\n", path.c_str());
   }
+  // Synthetic shapes (not fitted to anything; each its own seed).
   kv::synthetic_options o;
   o.requests = 20000;
-  load({"synthetic_docs", kv::synthetic_trace(o), 0, {}, {}});
-  kv::synthetic_options q = o;  // another shape: no documents, short chats, quick turns, heavy Zipf
+  load({"syn_docs", kv::synthetic_trace(o), 0, {}, {}});
+  kv::synthetic_options q = o;  // no documents, short chats, quick turns, heavy Zipf
   q.documents = 0;
   q.continue_probability = 0.8;
   q.think_time = 20;
   q.zipf = 1.4;
   q.seed = 2;
-  load({"synthetic_chat", kv::synthetic_trace(q), 0, {}, {}});
+  load({"syn_chat", kv::synthetic_trace(q), 0, {}, {}});
+  kv::synthetic_options l = o;  // long think times (5 min), half the sessions continue
+  l.think_time = 300;
+  l.continue_probability = 0.5;
+  l.session_rate = 4;
+  l.seed = 3;
+  load({"syn_longthink", kv::synthetic_trace(l), 0, {}, {}});
+  kv::synthetic_options d = o;  // document QA: many documents, flat popularity, few follow-ups
+  d.documents = 2000;
+  d.document_probability = 0.9;
+  d.continue_probability = 0.2;
+  d.zipf = 0.8;
+  d.seed = 4;
+  load({"syn_docqa", kv::synthetic_trace(d), 0, {}, {}});
+  kv::synthetic_options p = o;  // long shared system prompts, short sessions
+  p.system_prompts = 50;
+  p.system_blocks = 16;
+  p.continue_probability = 0.3;
+  p.documents = 0;
+  p.seed = 5;
+  load({"syn_sysprompt", kv::synthetic_trace(p), 0, {}, {}});
+  kv::synthetic_options z = o;  // wide Zipf over many documents, long turns, 2-minute think
+  z.zipf = 0.6;
+  z.documents = 5000;
+  z.document_probability = 0.5;
+  z.continue_probability = 0.7;
+  z.think_time = 120;
+  z.turn_blocks = 6;
+  z.seed = 6;
+  load({"syn_zipfwide", kv::synthetic_trace(z), 0, {}, {}});
 
   add<pol::lru>("lru");
   add<pol::lfu>("lfu");
@@ -115,9 +251,22 @@ int main(int argc, char** argv) {
   add<pol::sieve>("sieve");
   add<pol::leaf_first>("leaf_first");
   add<pol::gdsf>("gdsf");
+  add<pol::hit_bonus>("hit_bonus");
+  add<pol::unguarded_density>("hit_density_unguarded");
   add<pol::default_policy>("default");
   add<pol::queue_aware<pol::default_policy>>("default+queue32", 32);
-  add<pol::belady>("belady");
+  add<pol::belady>("belady_pinned_fnu");
+  for (std::size_t i = 0; i < traces.size(); ++i)
+    for (const int pct : {1, 5, 10, 25})
+      benchmark::RegisterBenchmark((traces[i].name + "/belady_bound/" + std::to_string(pct) + "%").c_str(),
+                                   [i, pct](benchmark::State& s) { bm_bound(s, i, pct); })
+          ->Unit(benchmark::kMillisecond)->Iterations(1);
+  add_tiers<pol::lru>("lru");
+  add_tiers<pol::default_policy>("default");
+  benchmark::RegisterBenchmark("index/flat_map64", [](benchmark::State& s) { bm_index<true>(s, 0); })
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("index/std_unordered_map", [](benchmark::State& s) { bm_index<false>(s, 0); })
+      ->Unit(benchmark::kMillisecond);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -1,6 +1,7 @@
 #pragma once
 // Umbrella header of the kvcache part: block ids, tiers, eviction policies, the hierarchy of
 // tiers with load-or-recompute, trace replay (single tier and hierarchy) and synthetic traces.
+#include "gpusched/kvcache/belady_bound.hpp"
 #include "gpusched/kvcache/block.hpp"
 #include "gpusched/kvcache/future.hpp"
 #include "gpusched/kvcache/hierarchy.hpp"

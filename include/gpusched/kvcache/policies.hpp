@@ -4,6 +4,7 @@
 #include "gpusched/kvcache/policies/belady.hpp"
 #include "gpusched/kvcache/policies/gdsf.hpp"
 #include "gpusched/kvcache/policies/hit_bonus.hpp"
+#include "gpusched/kvcache/policies/hit_density.hpp"
 #include "gpusched/kvcache/policies/leaf_first.hpp"
 #include "gpusched/kvcache/policies/lfu.hpp"
 #include "gpusched/kvcache/policies/lru.hpp"
@@ -13,9 +14,10 @@
 #include "gpusched/kvcache/policies/sieve.hpp"
 
 namespace gpusched::kvcache::policies {
-/// The default eviction policy: leaf-first LRU with a lifetime bonus for reused blocks (bonus 0.5).
-struct default_policy : hit_bonus {
+/// The default eviction policy: prefix-aware hit density with per-class reuse ages learned online,
+/// guarded by leaf-first LRU (see hit_density.hpp). Same parameters on every trace and capacity.
+struct default_policy : hit_density {
   static constexpr std::string_view name = "default";
-  default_policy() : hit_bonus(0.5) {}
+  default_policy() : hit_density(true) {}
 };
 }  // namespace gpusched::kvcache::policies

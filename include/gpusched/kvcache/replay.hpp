@@ -123,6 +123,16 @@ replay_stats replay(tier<P>& t, S& source, const replay_options& options = {},
 template <class P>
 replay_stats replay(tier<P>& t, const std::vector<request>& requests,
                     const replay_options& options = {}) {
+  if constexpr (!needs_future<P>) {
+    if (options.lookahead == 0) {  // no queue: serve the stored requests without copying them
+      require(options.block_tokens > 0, "kvcache::replay", "block_tokens must be positive");
+      replay_stats st;
+      std::size_t next_access = 0;
+      for (std::size_t i = 0; i < requests.size(); ++i)
+        detail::serve(t, requests[i], i, st, nullptr, next_access, options.block_tokens);
+      return st;
+    }
+  }
   vector_source src(requests);
   if constexpr (needs_future<P>) {
     vector_source pass1(requests);

@@ -6,14 +6,14 @@
 
 #include <cstdint>
 
-#include "gpusched/kvcache/policies/hit_bonus.hpp"
+#include "gpusched/kvcache/policies/hit_density.hpp"
 #include "gpusched/kvcache/policies/wrapper.hpp"
 #include "gpusched/kvcache/policy.hpp"
 
 namespace gpusched::kvcache::policies {
 
 /// Protects the blocks of waiting requests on top of an inner eviction policy.
-template <eviction_policy Inner = hit_bonus>
+template <eviction_policy Inner = hit_density>
 class queue_aware {
  public:
   static constexpr std::string_view name = "queue_aware";

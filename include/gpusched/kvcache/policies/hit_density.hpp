@@ -1,0 +1,273 @@
+#pragma once
+// hit_density: the library's default policy. A prefix-aware version of LHD (Beckmann et al.,
+// "LHD: Improving Cache Hit Rate by Maximizing Hit Density", NSDI'18), learned online:
+//
+//  - every block belongs to a class: hits so far (0, 1, 2, 3+) x whether it is the last block of
+//    its request (the last block is usually partial, so the next turn rarely reuses its hash);
+//  - for each class the policy learns, from what it observes, how old blocks are (in block
+//    operations since their last access) when they are reused and when their life ends unused.
+//    Evicted blocks are remembered as ghosts (2x the capacity): a ghost that comes back counts as
+//    a reuse at its age, a ghost that is forgotten counts as an end. So the model sees reuses
+//    that happen after the cache would have dropped the block — exactly what it must learn;
+//  - a block's value is its hit density: expected reuses over expected remaining slot-time,
+//    given its class and age. The victim is the evictable leaf of lowest density among the
+//    oldest leaves of each class (so a parent never goes before its resident children).
+//
+//  - a guard against the learned model being wrong for a trace: when the density's victim is not
+//    the one leaf-first LRU would evict, the policy follows whichever of the two rules has been
+//    right more often lately. Each disagreement is scored by what happens next: the kept block
+//    being reused (a point for the rule that kept it) or the dropped block coming back, as a
+//    ghost, before the other rule would have dropped it too (a point against the rule that
+//    dropped it). The score decays (~ the last thousand votes), so the policy follows phases.
+//
+// Nothing is fitted to a trace: the class histograms start empty (then it is leaf-first LRU),
+// decay by half every few capacity's worth of events, and the density table is rebuilt from
+// them periodically. Cost: O(classes) per eviction, O(1) per access, O(classes x buckets) per
+// rebuild (amortized over many operations).
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "gpusched/kvcache/detail/flat_map.hpp"
+#include "gpusched/kvcache/detail/slot_list.hpp"
+#include "gpusched/kvcache/policy.hpp"
+
+namespace gpusched::kvcache::policies {
+
+/// Prefix-aware hit-density eviction with per-class reuse ages learned online (the default).
+class hit_density {
+ public:
+  static constexpr std::string_view name = "hit_density";
+  static constexpr std::size_t hit_levels = 4;               ///< hits so far: 0, 1, 2, 3+
+  static constexpr std::size_t classes = hit_levels * 2;     ///< x last block of its request
+  static constexpr std::size_t buckets = 4 * 40;             ///< log-spaced ages, 4 per octave
+
+  /// `guarded`: arbitrate against leaf-first LRU (see the header comment); false: density only.
+  explicit hit_density(bool guarded = true) : guarded_(guarded) {}
+
+  void reserve(std::size_t n) {
+    capacity_ = n;
+    links_.reserve(n);
+    for (auto& l : lists_) l.clear();
+    cursor_.fill(no_slot);
+    cls_.assign(n, 0);
+    stamp_.assign(n, 0);
+    key_.assign(n, 0);
+    ghost_cap_ = 2 * n;
+    ghost_key_.assign(ghost_cap_, 0);
+    ghost_cls_.assign(ghost_cap_, 0);
+    ghost_stamp_.assign(ghost_cap_, 0);
+    ghost_by_.assign(ghost_cap_, 0);
+    ghost_until_.assign(ghost_cap_, 0);
+    until_.assign(n, 0);
+    saved_by_.assign(n, 0);
+    dropped_by_.assign(n, 0);
+    score_ = 0;
+    ghost_index_ = detail::flat_map64(ghost_cap_);
+    ghost_head_ = ghost_count_ = 0;
+    for (auto& c : hist_) c = {};
+    for (auto& c : density_) c.fill(0.0);
+    // Rebuild the table every capacity/8 events; halve the counts every 8 capacities of events.
+    rebuild_every_ = std::max<std::uint64_t>(64, n / 8);
+    decay_every_ = std::max<std::uint64_t>(1024, 8 * static_cast<std::uint64_t>(n));
+    until_rebuild_ = rebuild_every_;
+    until_decay_ = decay_every_;
+    now_ = request_start_ = 0;
+  }
+
+  void on_request_begin(const request& r, std::uint64_t) { length_ = r.blocks.size(); }
+
+  void on_insert(slot_t s, const access_info& a) {
+    tick(a);
+    std::size_t hits = 0;
+    if (const std::uint32_t g = ghost_index_.find(a.key); g != detail::flat_map64::npos) {
+      // A remembered block returns: a reuse at its age, and it keeps its history.
+      record(ghost_cls_[g], now_ - ghost_stamp_[g], true);
+      // Dropped over the other rule's choice, and back before the other rule would have had to
+      // drop it too: the choice cost a hit.
+      if (ghost_by_[g] != 0 && now_ <= ghost_until_[g]) vote(ghost_by_[g] == by_density ? -1.0 : +1.0);
+      hits = std::min<std::size_t>(hit_levels - 1, ghost_cls_[g] % hit_levels + 1);
+      ghost_index_.erase(a.key);
+    }
+    key_[s] = a.key;
+    saved_by_[s] = dropped_by_[s] = 0;
+    cls_[s] = class_of(hits, a);
+    place(s);
+  }
+  void on_hit(slot_t s, const access_info& a) {
+    tick(a);
+    if (saved_by_[s] != 0) {  // kept over the other rule's choice, and reused: that rule was right
+      vote(saved_by_[s] == by_density ? +1.0 : -1.0);
+      saved_by_[s] = 0;
+    }
+    const std::uint8_t c = cls_[s];
+    record(c, now_ - stamp_[s], true);
+    unlink(s);
+    cls_[s] = class_of(std::min<std::size_t>(hit_levels - 1, c % hit_levels + 1), a);
+    place(s);
+  }
+  void on_evict(slot_t s) {
+    unlink(s);
+    remember(key_[s], cls_[s], stamp_[s], dropped_by_[s], until_[s]);
+    saved_by_[s] = dropped_by_[s] = 0;
+  }
+
+  [[nodiscard]] slot_t victim(const tier_view& v) {
+    slot_t best = no_slot, fallback = no_slot, oldest = no_slot;
+    double best_density = 0;
+    std::uint64_t best_stamp = 0;
+    for (std::size_t c = 0; c < classes; ++c) {
+      // The oldest evictable leaf of the class (pinned blocks sit near the front).
+      int steps = 0;
+      for (slot_t s = lists_[c].tail(); s != no_slot && steps < 64; s = links_.prev[s], ++steps) {
+        if (!v.evictable(s)) continue;
+        if (!v.leaf(s)) {
+          if (fallback == no_slot) fallback = s;
+          continue;
+        }
+        if (oldest == no_slot || stamp_[s] < stamp_[oldest]) oldest = s;
+        const double d = density_[c][bucket(now_ - stamp_[s])];
+        if (best == no_slot || d < best_density || (d == best_density && stamp_[s] < best_stamp)) {
+          best = s;
+          best_density = d;
+          best_stamp = stamp_[s];
+        }
+        break;
+      }
+    }
+    if (best == no_slot) return fallback;
+    if (best == oldest) return best;
+    // The two rules disagree: follow the one that has been right more often lately, and mark
+    // both blocks so that what happens to them next scores the decision.
+    const bool use_density = !guarded_ || score_ >= 0;
+    const slot_t go = use_density ? best : oldest, stay = use_density ? oldest : best;
+    dropped_by_[go] = use_density ? by_density : by_recency;
+    // The other rule would have kept it about as long as the kept block is older than it.
+    until_[go] = now_ + (stamp_[best] - stamp_[oldest]);
+    saved_by_[stay] = use_density ? by_density : by_recency;
+    return go;
+  }
+
+  /// Learned hit density of class c at age `age` (block operations); for inspection and tests.
+  [[nodiscard]] double density(std::size_t c, std::uint64_t age) const { return density_[c][bucket(age)]; }
+  /// The class of a block with `hits` earlier reuses; `last`: last block of its request.
+  [[nodiscard]] static constexpr std::uint8_t class_index(std::size_t hits, bool last) noexcept {
+    return static_cast<std::uint8_t>((last ? hit_levels : 0) + hits);
+  }
+
+ private:
+  struct histogram {
+    std::array<double, buckets> hits{}, ends{};
+  };
+
+  [[nodiscard]] static std::size_t bucket(std::uint64_t age) noexcept {
+    if (age < 8) return static_cast<std::size_t>(age / 2);  // buckets 0..3
+    const auto octave = static_cast<std::size_t>(std::bit_width(age));  // >= 4
+    const std::size_t b = octave * 4 + static_cast<std::size_t>((age >> (octave - 3)) & 3) - 12;
+    return b < buckets ? b : buckets - 1;
+  }
+  [[nodiscard]] static double bucket_age(std::size_t b) noexcept {
+    if (b < 4) return 2.0 * static_cast<double>(b) + 1.0;
+    const std::size_t octave = (b + 12) / 4, sub = (b + 12) % 4;
+    return static_cast<double>(std::uint64_t{1} << (octave - 1)) * (1.0 + (static_cast<double>(sub) + 0.5) / 4.0);
+  }
+  [[nodiscard]] std::uint8_t class_of(std::size_t hits, const access_info& a) const noexcept {
+    const bool last = a.length > 0 ? a.position + 1 == a.length : a.position + 1 == length_;
+    return class_index(hits, last);
+  }
+  void tick(const access_info& a) {
+    ++now_;
+    if (a.position == 0) request_start_ = now_;
+  }
+  void place(slot_t s) {
+    stamp_[s] = request_start_;  // one stamp per request: its blocks age together, in prefix order
+    const std::uint8_t c = cls_[s];
+    const slot_t at = cursor_[c];
+    if (at == no_slot || at == s || stamp_[at] != request_start_) lists_[c].push_front(links_, s);
+    else lists_[c].insert_after(links_, at, s);  // behind the request's previous block of the class
+    cursor_[c] = s;
+  }
+  void unlink(slot_t s) {
+    const std::uint8_t c = cls_[s];
+    if (cursor_[c] == s) cursor_[c] = links_.prev[s];
+    lists_[c].unlink(links_, s);
+  }
+  void vote(double x) { score_ += x - score_ / 1024.0; }  // decayed: ~the last thousand votes
+  void remember(block_id b, std::uint8_t c, std::uint64_t stamp, std::uint8_t by,
+                std::uint64_t until) {
+    if (ghost_cap_ == 0) return;
+    if (ghost_count_ == ghost_cap_) {  // forget the oldest: its life ended unused
+      const std::size_t g = ghost_head_;
+      if (ghost_index_.find(ghost_key_[g]) == g) {
+        ghost_index_.erase(ghost_key_[g]);
+        record(ghost_cls_[g], now_ - ghost_stamp_[g], false);
+      }
+      ghost_head_ = (ghost_head_ + 1) % ghost_cap_;
+      --ghost_count_;
+    }
+    const std::size_t at = (ghost_head_ + ghost_count_) % ghost_cap_;
+    ghost_key_[at] = b;
+    ghost_cls_[at] = c;
+    ghost_stamp_[at] = stamp;
+    ghost_by_[at] = by;
+    ghost_until_[at] = until;
+    ghost_index_.set(b, static_cast<std::uint32_t>(at));
+    ++ghost_count_;
+  }
+  void record(std::uint8_t c, std::uint64_t age, bool hit) {
+    (hit ? hist_[c].hits : hist_[c].ends)[bucket(age)] += 1.0;
+    if (--until_decay_ == 0) {
+      until_decay_ = decay_every_;
+      for (auto& h : hist_)
+        for (std::size_t b = 0; b < buckets; ++b) {
+          h.hits[b] *= 0.5;
+          h.ends[b] *= 0.5;
+        }
+    }
+    if (--until_rebuild_ == 0) {  // countdowns, not a modulo per event
+      until_rebuild_ = rebuild_every_;
+      rebuild();
+    }
+  }
+  // density(c, a) = expected reuses after age a / expected slot-time after age a (LHD's ratio).
+  void rebuild() {
+    for (std::size_t c = 0; c < classes; ++c) {
+      double hits = 0, events = 0, events_age = 0;
+      for (std::size_t b = buckets; b-- > 0;) {
+        const double n = hist_[c].hits[b] + hist_[c].ends[b];
+        hits += hist_[c].hits[b];
+        events += n;
+        events_age += n * bucket_age(b);
+        const double time = events_age - events * bucket_age(b) + events * 0.5;
+        density_[c][b] = time > 0 ? hits / time : 0.0;
+      }
+    }
+  }
+
+  std::size_t capacity_ = 0, length_ = 0;
+  detail::slot_links links_;
+  std::array<detail::slot_list, classes> lists_;
+  std::array<slot_t, classes> cursor_{};
+  std::vector<std::uint8_t> cls_;
+  std::vector<std::uint64_t> stamp_;
+  std::vector<block_id> key_;
+  // Ghosts: a ring of (key, class, stamp) with an index key -> ring position.
+  std::size_t ghost_cap_ = 0, ghost_head_ = 0, ghost_count_ = 0;
+  std::vector<block_id> ghost_key_;
+  std::vector<std::uint8_t> ghost_cls_, ghost_by_;
+  std::vector<std::uint8_t> saved_by_, dropped_by_;
+  static constexpr std::uint8_t by_density = 1, by_recency = 2;
+  double score_ = 0;
+  bool guarded_ = true;
+  std::vector<std::uint64_t> ghost_stamp_, ghost_until_, until_;
+  detail::flat_map64 ghost_index_;
+  std::array<histogram, classes> hist_{};
+  std::array<std::array<double, buckets>, classes> density_{};
+  std::uint64_t rebuild_every_ = 64, decay_every_ = 1024, until_rebuild_ = 64, until_decay_ = 1024;
+  std::uint64_t now_ = 0, request_start_ = 0;
+};
+
+}  // namespace gpusched::kvcache::policies
