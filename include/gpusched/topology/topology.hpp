@@ -43,6 +43,8 @@ class topology {
     if (!std::isfinite(d.port_bandwidth) || d.port_bandwidth < 0.0)
       throw error(device_where(d.name), "port bandwidth must be non-negative and finite, got " +
                                             std::to_string(d.port_bandwidth));
+    if (num_devices() >= static_cast<std::size_t>(no_device))
+      throw error(device_where(d.name), "too many devices for 32-bit device ids");
     auto [it, inserted] = by_name_.try_emplace(d.name, static_cast<device_id>(num_devices()));
     if (!inserted) throw error("topology::add_device", "duplicate device name '" + d.name + "'");
     const bool is_gpu = d.kind == device_kind::gpu;
