@@ -4,7 +4,7 @@
 // the tier is built outside the timed region). Then the 3-tier default of issue 5 against HBM
 // alone (TTFT mean/p50/p90/p99), and flat_map64 against std::unordered_map. Real trace from
 // GPUSCHED_DATA_DIR/traces when present (skipped with a message otherwise) and synthetic traces
-// of six shapes.
+// of eight shapes.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -243,6 +243,22 @@ int main(int argc, char** argv) {
   z.turn_blocks = 6;
   z.seed = 6;
   load({"syn_zipfwide", kv::synthetic_trace(z), 0, {}, {}});
+  // Two shapes added after the default's guard was redesigned, as held-out checks.
+  kv::synthetic_options n1 = o;  // 10-minute think times, many follow-ups, flatter popularity
+  n1.think_time = 600;
+  n1.continue_probability = 0.7;
+  n1.zipf = 0.9;
+  n1.documents = 1000;
+  n1.seed = 11;
+  load({"syn_verylongthink", kv::synthetic_trace(n1), 0, {}, {}});
+  kv::synthetic_options n2 = o;  // long turns (10 blocks), quick replies, short sessions
+  n2.think_time = 30;
+  n2.continue_probability = 0.4;
+  n2.turn_blocks = 10;
+  n2.system_prompts = 20;
+  n2.system_blocks = 8;
+  n2.seed = 12;
+  load({"syn_longturn", kv::synthetic_trace(n2), 0, {}, {}});
 
   add<pol::lru>("lru");
   add<pol::lfu>("lfu");

@@ -315,3 +315,72 @@ TEST_CASE("csv and json request formats") {
   CHECK(gpusched::io::read_requests_json(js).at(0).blocks.at(0) == 7);
   std::remove(js.c_str());
 }
+
+TEST_CASE("default: the guard follows whichever sampled shadow cache hits more") {
+  // Shared 16-block system prompts at 1%: the density rule keeps them, its shadow wins and the
+  // default follows it; long think times at 25% (where the unguarded rule lost 3.8 points to LRU
+  // on a 20,000-request trace): whatever the guard follows, never below LRU.
+  kv::synthetic_options sys;
+  sys.requests = 4000;
+  sys.system_prompts = 50;
+  sys.system_blocks = 16;
+  sys.continue_probability = 0.3;
+  sys.documents = 0;
+  sys.seed = 21;
+  kv::synthetic_options slow;
+  slow.requests = 4000;
+  slow.think_time = 300;
+  slow.continue_probability = 0.5;
+  slow.session_rate = 4;
+  slow.seed = 22;
+  struct run_result {
+    double lru, def, unguarded;
+    std::array<double, 2> shadows;
+    bool follows;
+  };
+  auto run = [](const std::vector<kv::request>& rs, double fraction) {
+    kv::detail::flat_map64 seen;
+    for (const auto& r : rs)
+      for (const auto b : r.blocks) seen.set(b, 1);
+    const auto cap = static_cast<std::size_t>(fraction * static_cast<double>(seen.size()));
+    kv::tier<pol::lru> l(cap);
+    kv::tier<pol::default_policy> d(cap);
+    kv::tier<pol::hit_density> u(cap, pol::hit_density(false));
+    run_result out{};
+    out.lru = kv::replay(l, rs).hit_ratio();
+    out.def = kv::replay(d, rs).hit_ratio();
+    out.unguarded = kv::replay(u, rs).hit_ratio();
+    out.shadows = d.policy().shadow_hits();
+    out.follows = d.policy().follows_density();
+    CHECK(u.policy().shadow_hits()[0] == 0.0);  // unguarded: no shadows
+    return out;
+  };
+  const auto a = run(kv::synthetic_trace(sys), 0.01);
+  CHECK(a.follows == (a.shadows[0] >= a.shadows[1]));
+  CHECK(a.shadows[0] > a.shadows[1]);
+  CHECK(a.def > a.lru + 0.01);
+  const auto b = run(kv::synthetic_trace(slow), 0.25);
+  CHECK(b.follows == (b.shadows[0] >= b.shadows[1]));
+  CHECK(b.def >= b.lru - 0.005);
+}
+
+TEST_CASE("hierarchy: a single tier replays like kv::replay, request hooks included") {
+  // The default's guard samples requests in on_request_begin: a hierarchy that skipped the hook
+  // would silently run the unguarded rule.
+  kv::synthetic_options o;
+  o.requests = 2000;
+  o.zipf = 0.6;
+  o.documents = 800;
+  o.seed = 23;
+  const auto rs = kv::synthetic_trace(o);
+  for (const std::size_t cap : {std::size_t{200}, std::size_t{900}}) {
+    CAPTURE(cap);
+    kv::tier<pol::default_policy> single(cap);
+    const auto expected = kv::replay(single, rs).hits;
+    using T = kv::tier<pol::default_policy>;
+    kv::hierarchy<T> h(kv::hierarchy_options{}, T(cap));
+    kv::vector_source src(rs);
+    CHECK(h.replay(src).hits == expected);
+    CHECK(h.get<0>().policy().shadow_hits() == single.policy().shadow_hits());
+  }
+}

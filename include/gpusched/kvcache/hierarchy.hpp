@@ -144,6 +144,10 @@ class basic_hierarchy {
 
   /// Serves one request (in arrival order) and returns its time to first token.
   double serve(const request& r) {
+    const std::uint64_t index = stats_.requests;
+    // Request hooks of every tier's policy, as a single-tier replay calls them (the default's
+    // guard samples requests there).
+    std::apply([&](auto&... t) { (begin_request(t, r, index), ...); }, tiers_);
     const std::size_t n = r.blocks.size();
     level_.assign(n, levels);
     std::size_t prefix = n;  // the longest prefix resident in some tier
@@ -218,6 +222,7 @@ class basic_hierarchy {
     free_at_.pop();
     free_at_.push(start + best_time);
     const double ttft = start - r.arrival + best_time;
+    std::apply([&](auto&... t) { (end_request(t, r, index), ...); }, tiers_);
     stats_.ttft.push_back(ttft);
     ++stats_.requests;
     stats_.blocks += n;
@@ -239,6 +244,16 @@ class basic_hierarchy {
   }
 
  private:
+  template <class T>
+  static void begin_request(T& t, const request& r, std::uint64_t index) {
+    if constexpr (requires { t.policy().on_request_begin(r, index); })
+      t.policy().on_request_begin(r, index);
+  }
+  template <class T>
+  static void end_request(T& t, const request& r, std::uint64_t index) {
+    if constexpr (requires { t.policy().on_request_end(r, index); })
+      t.policy().on_request_end(r, index);
+  }
   template <class F>
   void with(std::size_t k, F&& f) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {

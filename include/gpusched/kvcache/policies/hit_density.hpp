@@ -13,27 +13,32 @@
 //    given its class and age. The victim is the evictable leaf of lowest density among the
 //    oldest leaves of each class (so a parent never goes before its resident children).
 //
-//  - a guard against the learned model being wrong for a trace: when the density's victim is not
-//    the one leaf-first LRU would evict, the policy follows whichever of the two rules has been
-//    right more often lately. Each disagreement is scored by what happens next: the kept block
-//    being reused (a point for the rule that kept it) or the dropped block coming back, as a
-//    ghost, before the other rule would have dropped it too (a point against the rule that
-//    dropped it). The score decays (~ the last thousand votes), so the policy follows phases.
+//  - a guard against the learned model being wrong for a trace (set dueling with sampled shadow
+//    caches, see `shadows` below): two small caches replay the same hash-sampled 1/16 of the
+//    blocks at 1/16 of the capacity, one under the unguarded density rule, one under leaf-first
+//    LRU. When the density's victim is not the one leaf-first LRU would evict, the policy follows
+//    the rule whose shadow has hit more lately (decayed). Sampling by block hash keeps each
+//    sampled block's reuse distance in proportion (SHARDS), so the shadows rank the two rules as
+//    the full cache would, at this capacity, on this trace phase.
 //
 // Nothing is fitted to a trace: the class histograms start empty (then it is leaf-first LRU),
 // decay by half every few capacity's worth of events, and the density table is rebuilt from
 // them periodically. Cost: O(classes) per eviction, O(1) per access, O(classes x buckets) per
-// rebuild (amortized over many operations).
+// rebuild (amortized over many operations), plus the shadows' work on ~1/16 of the accesses
+// (R is lowered so that a shadow keeps >= 128 blocks; below 256 blocks the shadows are full size).
 
 #include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "gpusched/kvcache/detail/flat_map.hpp"
 #include "gpusched/kvcache/detail/slot_list.hpp"
+#include "gpusched/kvcache/policies/leaf_first.hpp"
 #include "gpusched/kvcache/policy.hpp"
+#include "gpusched/kvcache/tier.hpp"
 
 namespace gpusched::kvcache::policies {
 
@@ -41,9 +46,9 @@ namespace gpusched::kvcache::policies {
 class hit_density {
  public:
   static constexpr std::string_view name = "hit_density";
-  static constexpr std::size_t hit_levels = 4;               ///< hits so far: 0, 1, 2, 3+
-  static constexpr std::size_t classes = hit_levels * 2;     ///< x last block of its request
-  static constexpr std::size_t buckets = 4 * 40;             ///< log-spaced ages, 4 per octave
+  static constexpr std::size_t hit_levels = 4;            ///< hits so far: 0, 1, 2, 3+
+  static constexpr std::size_t classes = hit_levels * 2;  ///< x last block of its request
+  static constexpr std::size_t buckets = 4 * 40;          ///< log-spaced ages, 4 per octave
 
   /// `guarded`: arbitrate against leaf-first LRU (see the header comment); false: density only.
   explicit hit_density(bool guarded = true) : guarded_(guarded) {}
@@ -60,12 +65,7 @@ class hit_density {
     ghost_key_.assign(ghost_cap_, 0);
     ghost_cls_.assign(ghost_cap_, 0);
     ghost_stamp_.assign(ghost_cap_, 0);
-    ghost_by_.assign(ghost_cap_, 0);
-    ghost_until_.assign(ghost_cap_, 0);
-    until_.assign(n, 0);
-    saved_by_.assign(n, 0);
-    dropped_by_.assign(n, 0);
-    score_ = 0;
+    start_shadows(n);
     ghost_index_ = detail::flat_map64(ghost_cap_);
     ghost_head_ = ghost_count_ = 0;
     for (auto& c : hist_) c = {};
@@ -78,7 +78,7 @@ class hit_density {
     now_ = request_start_ = 0;
   }
 
-  void on_request_begin(const request& r, std::uint64_t) { length_ = r.blocks.size(); }
+  void on_request_begin(const request& r, std::uint64_t index);
 
   void on_insert(slot_t s, const access_info& a) {
     tick(a);
@@ -86,23 +86,15 @@ class hit_density {
     if (const std::uint32_t g = ghost_index_.find(a.key); g != detail::flat_map64::npos) {
       // A remembered block returns: a reuse at its age, and it keeps its history.
       record(ghost_cls_[g], now_ - ghost_stamp_[g], true);
-      // Dropped over the other rule's choice, and back before the other rule would have had to
-      // drop it too: the choice cost a hit.
-      if (ghost_by_[g] != 0 && now_ <= ghost_until_[g]) vote(ghost_by_[g] == by_density ? -1.0 : +1.0);
       hits = std::min<std::size_t>(hit_levels - 1, ghost_cls_[g] % hit_levels + 1);
       ghost_index_.erase(a.key);
     }
     key_[s] = a.key;
-    saved_by_[s] = dropped_by_[s] = 0;
     cls_[s] = class_of(hits, a);
     place(s);
   }
   void on_hit(slot_t s, const access_info& a) {
     tick(a);
-    if (saved_by_[s] != 0) {  // kept over the other rule's choice, and reused: that rule was right
-      vote(saved_by_[s] == by_density ? +1.0 : -1.0);
-      saved_by_[s] = 0;
-    }
     const std::uint8_t c = cls_[s];
     record(c, now_ - stamp_[s], true);
     unlink(s);
@@ -111,8 +103,7 @@ class hit_density {
   }
   void on_evict(slot_t s) {
     unlink(s);
-    remember(key_[s], cls_[s], stamp_[s], dropped_by_[s], until_[s]);
-    saved_by_[s] = dropped_by_[s] = 0;
+    remember(key_[s], cls_[s], stamp_[s]);
   }
 
   [[nodiscard]] slot_t victim(const tier_view& v) {
@@ -139,20 +130,19 @@ class hit_density {
       }
     }
     if (best == no_slot) return fallback;
-    if (best == oldest) return best;
-    // The two rules disagree: follow the one that has been right more often lately, and mark
-    // both blocks so that what happens to them next scores the decision.
-    const bool use_density = !guarded_ || score_ >= 0;
-    const slot_t go = use_density ? best : oldest, stay = use_density ? oldest : best;
-    dropped_by_[go] = use_density ? by_density : by_recency;
-    // The other rule would have kept it about as long as the kept block is older than it.
-    until_[go] = now_ + (stamp_[best] - stamp_[oldest]);
-    saved_by_[stay] = use_density ? by_density : by_recency;
-    return go;
+    // The two rules disagree: follow the one whose sampled shadow cache has hit more lately.
+    return follow_density() ? best : oldest;
   }
 
+  /// Decayed hits of the guard's two sampled shadow caches {density, leaf-first LRU} ({0,0}
+  /// when unguarded); for inspection and tests.
+  [[nodiscard]] std::array<double, 2> shadow_hits() const noexcept;
+  /// Whether the guard currently follows the density rule when the two rules disagree.
+  [[nodiscard]] bool follows_density() const noexcept { return follow_density(); }
   /// Learned hit density of class c at age `age` (block operations); for inspection and tests.
-  [[nodiscard]] double density(std::size_t c, std::uint64_t age) const { return density_[c][bucket(age)]; }
+  [[nodiscard]] double density(std::size_t c, std::uint64_t age) const {
+    return density_[c][bucket(age)];
+  }
   /// The class of a block with `hits` earlier reuses; `last`: last block of its request.
   [[nodiscard]] static constexpr std::uint8_t class_index(std::size_t hits, bool last) noexcept {
     return static_cast<std::uint8_t>((last ? hit_levels : 0) + hits);
@@ -164,7 +154,7 @@ class hit_density {
   };
 
   [[nodiscard]] static std::size_t bucket(std::uint64_t age) noexcept {
-    if (age < 8) return static_cast<std::size_t>(age / 2);  // buckets 0..3
+    if (age < 8) return static_cast<std::size_t>(age / 2);              // buckets 0..3
     const auto octave = static_cast<std::size_t>(std::bit_width(age));  // >= 4
     const std::size_t b = octave * 4 + static_cast<std::size_t>((age >> (octave - 3)) & 3) - 12;
     return b < buckets ? b : buckets - 1;
@@ -172,7 +162,8 @@ class hit_density {
   [[nodiscard]] static double bucket_age(std::size_t b) noexcept {
     if (b < 4) return 2.0 * static_cast<double>(b) + 1.0;
     const std::size_t octave = (b + 12) / 4, sub = (b + 12) % 4;
-    return static_cast<double>(std::uint64_t{1} << (octave - 1)) * (1.0 + (static_cast<double>(sub) + 0.5) / 4.0);
+    return static_cast<double>(std::uint64_t{1} << (octave - 1)) *
+           (1.0 + (static_cast<double>(sub) + 0.5) / 4.0);
   }
   [[nodiscard]] std::uint8_t class_of(std::size_t hits, const access_info& a) const noexcept {
     const bool last = a.length > 0 ? a.position + 1 == a.length : a.position + 1 == length_;
@@ -186,8 +177,10 @@ class hit_density {
     stamp_[s] = request_start_;  // one stamp per request: its blocks age together, in prefix order
     const std::uint8_t c = cls_[s];
     const slot_t at = cursor_[c];
-    if (at == no_slot || at == s || stamp_[at] != request_start_) lists_[c].push_front(links_, s);
-    else lists_[c].insert_after(links_, at, s);  // behind the request's previous block of the class
+    if (at == no_slot || at == s || stamp_[at] != request_start_)
+      lists_[c].push_front(links_, s);
+    else
+      lists_[c].insert_after(links_, at, s);  // behind the request's previous block of the class
     cursor_[c] = s;
   }
   void unlink(slot_t s) {
@@ -195,9 +188,7 @@ class hit_density {
     if (cursor_[c] == s) cursor_[c] = links_.prev[s];
     lists_[c].unlink(links_, s);
   }
-  void vote(double x) { score_ += x - score_ / 1024.0; }  // decayed: ~the last thousand votes
-  void remember(block_id b, std::uint8_t c, std::uint64_t stamp, std::uint8_t by,
-                std::uint64_t until) {
+  void remember(block_id b, std::uint8_t c, std::uint64_t stamp) {
     if (ghost_cap_ == 0) return;
     if (ghost_count_ == ghost_cap_) {  // forget the oldest: its life ended unused
       const std::size_t g = ghost_head_;
@@ -212,8 +203,6 @@ class hit_density {
     ghost_key_[at] = b;
     ghost_cls_[at] = c;
     ghost_stamp_[at] = stamp;
-    ghost_by_[at] = by;
-    ghost_until_[at] = until;
     ghost_index_.set(b, static_cast<std::uint32_t>(at));
     ++ghost_count_;
   }
@@ -257,17 +246,121 @@ class hit_density {
   // Ghosts: a ring of (key, class, stamp) with an index key -> ring position.
   std::size_t ghost_cap_ = 0, ghost_head_ = 0, ghost_count_ = 0;
   std::vector<block_id> ghost_key_;
-  std::vector<std::uint8_t> ghost_cls_, ghost_by_;
-  std::vector<std::uint8_t> saved_by_, dropped_by_;
-  static constexpr std::uint8_t by_density = 1, by_recency = 2;
-  double score_ = 0;
+  std::vector<std::uint8_t> ghost_cls_;
+  std::vector<std::uint64_t> ghost_stamp_;
   bool guarded_ = true;
-  std::vector<std::uint64_t> ghost_stamp_, ghost_until_, until_;
+  struct shadows;  // the guard's two sampled caches (defined below: they hold tiers of this type)
+  std::unique_ptr<shadows> shadows_;
+  void start_shadows(std::size_t n);
+  [[nodiscard]] bool follow_density() const noexcept;
   detail::flat_map64 ghost_index_;
   std::array<histogram, classes> hist_{};
   std::array<std::array<double, buckets>, classes> density_{};
   std::uint64_t rebuild_every_ = 64, decay_every_ = 1024, until_rebuild_ = 64, until_decay_ = 1024;
   std::uint64_t now_ = 0, request_start_ = 0;
 };
+
+/// The guard: two small caches fed the same spatially sampled sub-trace (SHARDS, Waldspurger et
+/// al., FAST'15: blocks whose hash falls in 1/R of the hash space, capacity / R), one run by the
+/// unguarded density rule, one by leaf-first LRU. Their recent hits say which rule suits the trace
+/// now, at this capacity (set dueling, Qureshi et al., ISCA'07, with sampled ghost caches instead
+/// of cache sets). Hits are decayed by half every 8 shadow capacities of sampled blocks.
+struct hit_density::shadows {
+  std::uint64_t mask = 0;  // sample a block when mix(id) & mask == 0 (R = mask + 1)
+  tier<hit_density> density;
+  tier<leaf_first> recency;
+  request sub;  // the sampled blocks of the current request
+  std::vector<std::uint32_t> at;
+  double density_hits = 0, recency_hits = 0;
+  std::uint64_t until_decay = 0, decay_every = 0, index = 0;
+  shadows(std::uint64_t m, std::size_t cap)
+      : mask(m),
+        density(cap, hit_density(false)),
+        recency(cap),
+        decay_every(8 * static_cast<std::uint64_t>(cap)) {
+    until_decay = decay_every;
+  }
+  // Serves one sampled request on a shadow tier (demand fill, as the replay does); returns hits.
+  template <class P>
+  // `at` holds each sampled block's position in the full request, so classes see the real
+  // position and length.
+  static std::uint64_t serve(tier<P>& t, const request& r, const std::vector<std::uint32_t>& at,
+                             std::uint32_t length, std::uint64_t index) {
+    if constexpr (requires { t.policy().on_request_begin(r, index); })
+      t.policy().on_request_begin(r, index);
+    const std::size_t n = r.blocks.size();
+    std::size_t prefix = 0;
+    for (; prefix < n; ++prefix) {
+      const slot_t s = t.find(r.blocks[prefix]);
+      if (s == no_slot) break;
+      t.pin(s);
+    }
+    access_info a;
+    a.request = index;
+    a.length = length;
+    slot_t prev = no_slot;
+    for (std::size_t i = 0; i < n; ++i) {
+      a.key = r.blocks[i];
+      a.parent = i > 0 ? r.blocks[i - 1] : 0;
+      a.position = at[i];
+      slot_t s = i < prefix ? t.pinned_slot(i) : (i == prefix ? no_slot : t.find(a.key));
+      if (s != no_slot)
+        t.touch(s, a);
+      else
+        s = t.insert(a, i == 0 ? no_slot : prev).slot;
+      if (s != no_slot) t.pin(s);
+      prev = s;
+    }
+    t.unpin_all();
+    return prefix;
+  }
+  void observe(const request& r) {
+    sub.blocks.clear();
+    at.clear();
+    for (std::size_t i = 0; i < r.blocks.size(); ++i)
+      if ((mix(r.blocks[i]) & mask) == 0) {
+        sub.blocks.push_back(r.blocks[i]);
+        at.push_back(static_cast<std::uint32_t>(i));
+      }
+    if (sub.blocks.empty()) return;
+    const auto length = static_cast<std::uint32_t>(r.blocks.size());
+    density_hits += static_cast<double>(serve(density, sub, at, length, index));
+    recency_hits += static_cast<double>(serve(recency, sub, at, length, index));
+    ++index;
+    if (until_decay <= sub.blocks.size()) {
+      until_decay = decay_every;
+      density_hits *= 0.5;
+      recency_hits *= 0.5;
+    } else {
+      until_decay -= sub.blocks.size();
+    }
+  }
+  // splitmix64's finalizer: trace ids may be sequential, the sample must not be.
+  static std::uint64_t mix(std::uint64_t x) noexcept {
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  }
+};
+
+inline void hit_density::start_shadows(std::size_t n) {
+  shadows_.reset();
+  if (!guarded_ || n == 0) return;
+  // R = 16, lowered so that a shadow keeps at least 128 blocks (R = 1 below 256 blocks).
+  std::uint64_t r = 16;
+  while (r > 1 && n / r < 128) r /= 2;
+  shadows_ = std::make_unique<shadows>(r - 1, std::max<std::size_t>(1, n / r));
+}
+inline void hit_density::on_request_begin(const request& r, std::uint64_t) {
+  length_ = r.blocks.size();
+  if (shadows_) shadows_->observe(r);
+}
+inline std::array<double, 2> hit_density::shadow_hits() const noexcept {
+  if (!shadows_) return {0.0, 0.0};
+  return {shadows_->density_hits, shadows_->recency_hits};
+}
+inline bool hit_density::follow_density() const noexcept {
+  return !shadows_ || shadows_->density_hits >= shadows_->recency_hits;
+}
 
 }  // namespace gpusched::kvcache::policies
