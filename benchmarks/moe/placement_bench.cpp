@@ -87,9 +87,14 @@ int main(int argc, char** argv) {
       if (c.per_domain < c.gpus) add(c, name, l, "eplb_hier", [](const moe::problem& p) { return moe::eplb(p); }, false);
       add(c, name, l, "eplb_global", [](const moe::problem& p) { return moe::eplb(p); }, true);
       add(c, name, l, "placer", [](const moe::problem& p) { return moe::placer<>{}.solve(p); }, false);
-      if (c.slots == 2)
+      if (c.slots == 2) {
         add(c, name, l, "counts", [](const moe::problem& p) {
           return moe::placer<replicate_by_load, pack_differencing, refine_counts>{}.solve(p); }, false);
+        add(c, name, l, "counts16", [](const moe::problem& p) {
+          moe::placer<replicate_by_load, pack_differencing, refine_counts> s;
+          s.refinement.swaps.max_moves = 16;  // smaller work budget: the fast variant
+          return s.solve(p); }, false);
+      }
       add(c, name, l, "weighted", [](const moe::problem& p) {
         auto plan = moe::placer<>{}.solve(p);
         moe::balance_dispatch(p, plan);
@@ -120,6 +125,60 @@ int main(int argc, char** argv) {
       std::printf("stability %s: fresh max/mean %.4f kept %.3f | rebalance max/mean %.4f kept %.3f\n", c.name.c_str(),
                   fresh.max_over_mean, fresh.kept_pairs, repaired.max_over_mean, repaired.kept_pairs);
     }
+  }
+
+  // Locality vs balance: grouped_placer's slack (a domain sheds load only above (1 + slack) x its
+  // share) swept on the configs with several domains; EPLB-global and placer<> are the far end.
+  for (const auto& c : configs) {
+    if (c.per_domain == c.gpus || c.slots * c.gpus == 256) continue;
+    for (const auto& [name, l] : loads) {
+      if (name != "lognormal1.0" && name != "decode_in2000out100") continue;
+      const auto p = make(l, c, c.per_domain);
+      std::printf("pareto %s %s:", c.name.c_str(), name.c_str());
+      for (double slack : {0.0, 0.01, 0.02, 0.05, 0.1, 0.2}) {
+        moe::grouped_placer<> g;
+        g.slack = slack;
+        const auto m = moe::evaluate(p, g.solve(p));
+        std::printf(" slack %.2f -> %.4f / %.2f npg;", slack, m.max_over_mean, m.nodes_per_group);
+      }
+      const auto e = moe::evaluate(p, moe::eplb(make(l, c, c.gpus)));
+      std::printf(" eplb_global %.4f / %.2f npg\n", e.max_over_mean, e.nodes_per_group);
+    }
+  }
+
+  // Time-varying loads: 12 snapshots of drifting lognormal loads (log-load random walk, step 0.2,
+  // seed 5). Rebalance every step (fresh placer<>), never (step 0's plan), or migration-bounded
+  // (rebalance from the previous step's plan). Bytes per expert: DeepSeek-V3 routed expert =
+  // 3 x 7168 x 2048 FP8 weights = 44,040,192 B (hidden_size 7168, moe_intermediate_size 2048,
+  // config.json of deepseek-ai/DeepSeek-V3).
+  const double expert_bytes = 3.0 * 7168 * 2048;
+  const auto snaps = moe::drifting_loads(58, 256, 12, 0.2, 5, total);
+  for (const auto& c : configs) {
+    if (c.slots * c.gpus == 256) continue;
+    double imb[3] = {0, 0, 0}, moved[3] = {0, 0, 0};
+    moe::placement prev[3];
+    for (std::size_t t = 0; t < snaps.size(); ++t) {
+      auto p = make(snaps[t], c, c.per_domain);
+      p.bytes_per_expert = expert_bytes;
+      for (int k = 0; k < 3; ++k) {
+        moe::placement plan;
+        if (t == 0 || k == 0) plan = moe::placer<>{}.solve(p);
+        else if (k == 1) plan = prev[1];
+        else {
+          p.previous = &prev[2];
+          plan = moe::rebalance(p);
+          p.previous = nullptr;
+        }
+        if (t > 0) p.previous = &prev[k];
+        const auto m = moe::evaluate(p, plan);
+        p.previous = nullptr;
+        imb[k] += m.max_over_mean / static_cast<double>(snaps.size());
+        if (t > 0) moved[k] += m.bytes_moved;
+        prev[k] = std::move(plan);
+      }
+    }
+    std::printf("drift %s: every step %.4f / %.1f GB | never %.4f / %.1f GB | bounded %.4f / %.1f GB\n", c.name.c_str(),
+                imb[0], moved[0] / 1e9, imb[1], moved[1] / 1e9, imb[2], moved[2] / 1e9);
   }
   return 0;
 }

@@ -181,3 +181,85 @@ TEST_CASE("cluster_of reads the shape of a topology") {
   CHECK(c.slots_per_gpu == 4);
   CHECK_THROWS_AS((void)moe::cluster_of(t, 0), gpusched::error);
 }
+
+TEST_CASE("layer_state keeps loads, counts and host lists exact under random swaps and re-targets") {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u(0.1, 10.0);
+  moe::pack_shape s;
+  s.gpus = 6;
+  s.slots_per_gpu = 3;
+  s.allow_duplicates = true;
+  std::vector<double> w(10);
+  for (auto& x : w) x = u(rng);
+  std::vector<int> map(18);
+  for (int i = 0; i < 18; ++i) map[static_cast<std::size_t>(i)] = i % 10;
+  moe::detail::layer_state st(w, map, s);
+  std::uniform_int_distribution<int> slot(0, 17), expert(0, 9);
+  for (int step = 0; step < 300; ++step) {
+    const int x = slot(rng), y = slot(rng), e = expert(rng);
+    if (step % 2 == 0 && st.gpu(x) != st.gpu(y)) {
+      st.swap(x, y);
+      std::swap(map[static_cast<std::size_t>(x)], map[static_cast<std::size_t>(y)]);
+    } else if (st.can_retarget(x, e)) {
+      const double peak = st.retarget_peak(x, e);
+      st.retarget(x, e);
+      map[static_cast<std::size_t>(x)] = e;
+      double changed_max = 0.0;  // retarget_peak is the max over the GPUs whose load changed
+      for (int g = 0; g < s.gpus; ++g) changed_max = std::max(changed_max, st.load(g));
+      CHECK(peak <= changed_max + 1e-9);
+    }
+    REQUIRE(st.map() == map);
+    std::vector<int> count(10, 0);
+    for (int e2 : map) ++count[static_cast<std::size_t>(e2)];
+    for (int e2 = 0; e2 < 10; ++e2) {
+      REQUIRE(st.count(e2) == count[static_cast<std::size_t>(e2)]);
+      for (int h : st.hosts(e2)) REQUIRE(map[static_cast<std::size_t>(h)] == e2);
+    }
+    for (int g = 0; g < s.gpus; ++g) {
+      double load = 0.0;
+      for (int k = g * 3; k < g * 3 + 3; ++k) {
+        const int e2 = map[static_cast<std::size_t>(k)];
+        load += w[static_cast<std::size_t>(e2)] / count[static_cast<std::size_t>(e2)];
+        REQUIRE(st.slot_size(k) == doctest::Approx(w[static_cast<std::size_t>(e2)] / count[static_cast<std::size_t>(e2)]));
+      }
+      REQUIRE(st.load(g) == doctest::Approx(load));
+    }
+  }
+}
+
+TEST_CASE("rebalance keeps most pairs and stays within 1% of a fresh plan") {
+  const auto base = moe::lognormal_loads(4, 64, 1.0, 5, 1e6);
+  auto p1 = make(moe::sample_window(base, 200000, 21), 16, 4, 5);
+  const auto first = moe::placer<>{}.solve(p1);
+  auto p2 = make(moe::sample_window(base, 200000, 22), 16, 4, 5);
+  p2.previous = &first;
+  const auto repaired = moe::rebalance(p2);
+  check_invariants(p2, repaired);
+  const auto fresh = moe::evaluate(p2, moe::placer<>{}.solve(p2));
+  const auto m = moe::evaluate(p2, repaired);
+  CHECK(m.max_over_mean <= fresh.max_over_mean * 1.01);
+  CHECK(m.kept_pairs > 0.9);
+  CHECK(fresh.kept_pairs < m.kept_pairs);
+  moe::rebalance_options strict;  // without the fresh-plan stop it goes on towards the bound
+  strict.within_fresh = -1.0;
+  strict.tolerance = 1e-4;
+  const auto s = moe::evaluate(p2, moe::rebalance(p2, strict));
+  CHECK(s.max_over_mean <= m.max_over_mean + 1e-12);
+  CHECK(s.kept_pairs <= m.kept_pairs + 1e-12);
+}
+
+TEST_CASE("refine_counts searches replica counts within its work budget") {
+  // 2 slots per GPU: the packing alone cannot beat D'Hondt's counts, re-targeting can.
+  const auto loads = moe::zipf_loads(3, 64, 1.2, 4, 1e6);
+  const auto p = make(loads, 64, 8, 2);
+  const auto plain = moe::evaluate(p, moe::placer<>{}.solve(p));
+  using counts = moe::placer<moe::policies::replicate_by_load, moe::policies::pack_differencing, moe::policies::refine_counts>;
+  const auto searched = counts{}.solve(p);
+  check_invariants(p, searched);
+  CHECK(moe::evaluate(p, searched).max_over_mean < plain.max_over_mean);
+  counts none;
+  none.refinement.swaps.max_moves = 0;  // no work allowed: the packing as it is
+  const auto packed = moe::placer<moe::policies::replicate_by_load, moe::policies::pack_differencing, moe::policies::no_refinement>{}.solve(p);
+  const auto idle = none.solve(p);
+  for (std::size_t l = 0; l < idle.layers.size(); ++l) CHECK(idle.layers[l].physical_to_logical == packed.layers[l].physical_to_logical);
+}

@@ -33,6 +33,9 @@ class grouped_placer {
  public:
   [[no_unique_address]] Packing packing{};
   [[no_unique_address]] Refinement refinement{};
+  /// A domain sheds load only above (1 + slack) x its share: 0 = best balance, larger = fewer
+  /// domains per group (the locality / balance trade-off; the benchmark sweeps it).
+  double slack = 0.0;
 
   /// One layer: its loads in, its physical-to-logical map out.
   [[nodiscard]] layer_placement solve_layer(std::span<const double> w, const problem& p) const {
@@ -73,13 +76,14 @@ class grouped_placer {
     std::vector<int> by_load(static_cast<std::size_t>(E));
     std::iota(by_load.begin(), by_load.end(), 0);
     std::stable_sort(by_load.begin(), by_load.end(), [&](int a, int b) { return w[static_cast<std::size_t>(a)] > w[static_cast<std::size_t>(b)]; });
-    const double tiny = target * 1e-12;
+    const double tiny = target * 1e-12, cap = target * (1.0 + slack);
+    require(slack >= 0.0, "moe::grouped_placer", "slack must be >= 0");
     for (int d = 0; d < D; ++d) {
       const auto du = static_cast<std::size_t>(d);
       for (int e : by_load) {
-        if (load[du] <= target + tiny) break;
+        if (load[du] <= cap + tiny) break;
         auto& mine = portion[du][static_cast<std::size_t>(e)];
-        while (mine > 0.0 && load[du] > target + tiny) {
+        while (mine > 0.0 && load[du] > cap + tiny) {
           int to = -1;  // furthest below its share, with a free slot or already hosting e
           for (int t = 0; t < D; ++t) {
             const auto tu = static_cast<std::size_t>(t);
@@ -89,7 +93,7 @@ class grouped_placer {
           }
           if (to < 0) break;
           const auto tu = static_cast<std::size_t>(to);
-          const double amount = std::min({mine, load[du] - target, target - load[tu]});
+          const double amount = std::min({mine, load[du] - cap, target - load[tu]});
           if (portion[tu][static_cast<std::size_t>(e)] <= 0.0) ++present[tu];
           portion[tu][static_cast<std::size_t>(e)] += amount;
           load[tu] += amount;

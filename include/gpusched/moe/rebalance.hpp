@@ -3,7 +3,8 @@
 // most weights), repair the previous plan under the new loads by local search — swaps of two
 // slots' experts (2 expert copies) and re-targeting one slot to another expert (1 copy) — always
 // the move that lowers the most loaded GPU most per expert copied, until it reaches the bound or the byte budget
-// (p.max_bytes_moved, shared equally by the layers) is spent.
+// (p.max_bytes_moved, shared equally by the layers) is spent, or it is within
+// rebalance_options::within_fresh of what a fresh plan would reach.
 
 #include <algorithm>
 #include <cmath>
@@ -22,6 +23,10 @@ namespace gpusched::moe {
 /// Options of rebalance.
 struct rebalance_options {
   double tolerance = 5e-3;  ///< stop when max load <= bound * (1 + tolerance)
+  /// Also stop when max load <= (1 + within_fresh) x the max load of a fresh placer<> plan of the
+  /// layer (solved here): the repair moves only what it takes to be that close to solving afresh.
+  /// Negative: ignore the fresh plan (stop at the bound's tolerance only).
+  double within_fresh = 0.009;
   int max_moves_per_layer = 1 << 16;
 };
 
@@ -47,11 +52,16 @@ struct rebalance_options {
     const auto no_new_duplicate_swap = [&](int x, int y) {
       return st.can_swap(x, y) && (p.allow_duplicates || (st.on(st.gpu(y), st.expert(x)) == 0 && st.on(st.gpu(x), st.expert(y)) == 0));
     };
+    double stop_at = s.bound * (1.0 + o.tolerance);
+    if (o.within_fresh >= 0.0) {
+      const detail::layer_state fresh(w, placer<>{}.solve_layer(w, shape_of(p, w)), shape_of(p, w));
+      stop_at = std::max(stop_at, fresh.max_load() * (1.0 + o.within_fresh));
+    }
     double budget = copies_per_layer;
     for (int moves = 0; moves < o.max_moves_per_layer; ++moves) {
       const int a = st.argmax();
       const double la = st.load(a);
-      if (la <= s.bound * (1.0 + o.tolerance)) break;
+      if (la <= stop_at) break;
       const double eps = la * 1e-12;
       const int S = s.slots_per_gpu;
       // Best swap with another GPU (2 copies) and best re-target (1 copy); take the lower peak.

@@ -19,8 +19,11 @@ namespace gpusched::moe::detail {
 inline std::vector<int> dhondt_counts(std::span<const double> w, int slots, int max_count) {
   const auto n = static_cast<int>(w.size());
   std::vector<int> count(w.size(), 1);
-  std::priority_queue<std::pair<double, int>> heap;  // (load per replica, -expert)
-  for (int e = 0; e < n; ++e) heap.emplace(w[static_cast<std::size_t>(e)], -e);
+  std::vector<std::pair<double, int>> init;  // (load per replica, -expert), heapified in O(n)
+  init.reserve(w.size());
+  for (int e = 0; e < n; ++e) init.emplace_back(w[static_cast<std::size_t>(e)], -e);
+  if (slots <= n) return count;
+  std::priority_queue<std::pair<double, int>> heap(std::less<std::pair<double, int>>{}, std::move(init));
   for (int i = n; i < slots && !heap.empty(); ++i) {
     const int e = -heap.top().second;
     heap.pop();

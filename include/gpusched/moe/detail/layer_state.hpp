@@ -19,26 +19,40 @@ namespace gpusched::moe::detail {
 class layer_state {
  public:
   layer_state(std::span<const double> w, std::vector<int> phy2log, const pack_shape& s)
-      : w_(w), s_(s), slot_(std::move(phy2log)), hosts_(w.size()), load_(static_cast<std::size_t>(s.gpus), 0.0) {
+      : w_(w), s_(s), slot_(std::move(phy2log)), count_(w.size(), 0), first_(w.size() + 1, 0),
+        hosts_(slot_.size()), size_(slot_.size()), load_(static_cast<std::size_t>(s.gpus), 0.0) {
     require(slot_.size() == static_cast<std::size_t>(s.slots()), "moe::layer_state", "map has the wrong number of slots");
     for (std::size_t p = 0; p < slot_.size(); ++p) {
       const int e = slot_[p];
       if (!(e >= 0 && static_cast<std::size_t>(e) < w.size())) throw error("moe::layer_state", "slot " + std::to_string(p) + " holds unknown expert " + std::to_string(e));
-      hosts_[static_cast<std::size_t>(e)].push_back(static_cast<int>(p));
+      ++count_[static_cast<std::size_t>(e)];
     }
     for (std::size_t e = 0; e < w.size(); ++e)
-      if (!(!hosts_[e].empty())) throw error("moe::layer_state", "expert " + std::to_string(e) + " has no replica");
-    for (std::size_t p = 0; p < slot_.size(); ++p) load_[static_cast<std::size_t>(gpu(static_cast<int>(p)))] += size(slot_[p]);
+      if (!(count_[e] > 0)) throw error("moe::layer_state", "expert " + std::to_string(e) + " has no replica");
+    index_hosts();
+    for (std::size_t p = 0; p < slot_.size(); ++p) {
+      size_[p] = size(slot_[p]);
+      load_[static_cast<std::size_t>(gpu(static_cast<int>(p)))] += size_[p];
+    }
   }
 
   [[nodiscard]] int gpu(int slot) const noexcept { return slot / s_.slots_per_gpu; }
   [[nodiscard]] int expert(int slot) const noexcept { return slot_[static_cast<std::size_t>(slot)]; }
-  [[nodiscard]] int count(int e) const noexcept { return static_cast<int>(hosts_[static_cast<std::size_t>(e)].size()); }
+  [[nodiscard]] int count(int e) const noexcept { return count_[static_cast<std::size_t>(e)]; }
   [[nodiscard]] double size(int e) const noexcept { return w_[static_cast<std::size_t>(e)] / count(e); }
+  /// Load of expert e (all its replicas).
+  [[nodiscard]] double w(int e) const noexcept { return w_[static_cast<std::size_t>(e)]; }
+  /// Load of the replica in slot x (cached: the inner loops of local search read it most).
+  [[nodiscard]] double slot_size(int x) const noexcept { return size_[static_cast<std::size_t>(x)]; }
   [[nodiscard]] double load(int g) const noexcept { return load_[static_cast<std::size_t>(g)]; }
   [[nodiscard]] const pack_shape& shape() const noexcept { return s_; }
   [[nodiscard]] const std::vector<int>& map() const noexcept { return slot_; }
   [[nodiscard]] std::vector<int> release() && { return std::move(slot_); }
+  /// Slots holding expert e.
+  [[nodiscard]] std::span<const int> hosts(int e) const noexcept {
+    const auto b = static_cast<std::size_t>(first_[static_cast<std::size_t>(e)]);
+    return {hosts_.data() + b, static_cast<std::size_t>(count(e))};
+  }
 
   /// Replicas of expert e on GPU g.
   [[nodiscard]] int on(int g, int e) const noexcept {
@@ -59,13 +73,15 @@ class layer_state {
     return s_.allow_duplicates || (on(b, ex) == 0 && on(a, ey) == 0);
   }
   void swap(int x, int y) {
-    const int ex = expert(x), ey = expert(y);
-    const double d = size(ex) - size(ey);
+    const auto ux = static_cast<std::size_t>(x), uy = static_cast<std::size_t>(y);
+    const int ex = slot_[ux], ey = slot_[uy];
+    const double d = size_[ux] - size_[uy];
     load_[static_cast<std::size_t>(gpu(x))] -= d;
     load_[static_cast<std::size_t>(gpu(y))] += d;
     replace_host(ex, x, y);
     replace_host(ey, y, x);
-    std::swap(slot_[static_cast<std::size_t>(x)], slot_[static_cast<std::size_t>(y)]);
+    std::swap(slot_[ux], slot_[uy]);
+    std::swap(size_[ux], size_[uy]);
   }
 
   /// Can slot x hold expert `to` instead (its expert keeps a replica, no duplicate)?
@@ -75,12 +91,13 @@ class layer_state {
   }
   /// Largest load, over the GPUs whose load would change, after re-targeting slot x to `to`.
   [[nodiscard]] double retarget_peak(int x, int to) const {
+    for (const auto& [g, d] : delta_) dense_[static_cast<std::size_t>(g)] = -1;
     delta_.clear();
     const int from = expert(x);
     const double old_f = size(from), new_f = w_[static_cast<std::size_t>(from)] / (count(from) - 1);
     const double old_t = size(to), new_t = w_[static_cast<std::size_t>(to)] / (count(to) + 1);
-    for (int h : hosts_[static_cast<std::size_t>(from)]) add_delta(gpu(h), h == x ? -old_f : new_f - old_f);
-    for (int h : hosts_[static_cast<std::size_t>(to)]) add_delta(gpu(h), new_t - old_t);
+    for (int h : hosts(from)) add_delta(gpu(h), h == x ? -old_f : new_f - old_f);
+    for (int h : hosts(to)) add_delta(gpu(h), new_t - old_t);
     add_delta(gpu(x), new_t);
     double peak = -std::numeric_limits<double>::infinity();
     for (const auto& [g, d] : delta_) peak = std::max(peak, load_[static_cast<std::size_t>(g)] + d);
@@ -89,40 +106,58 @@ class layer_state {
   void retarget(int x, int to) {
     const int from = expert(x);
     for (int e : {from, to})
-      for (int h : hosts_[static_cast<std::size_t>(e)]) load_[static_cast<std::size_t>(gpu(h))] -= size(e);
-    auto& hf = hosts_[static_cast<std::size_t>(from)];
-    hf.erase(std::find(hf.begin(), hf.end(), x));
-    hosts_[static_cast<std::size_t>(to)].push_back(x);
+      for (int h : hosts(e)) load_[static_cast<std::size_t>(gpu(h))] -= size_[static_cast<std::size_t>(h)];
     slot_[static_cast<std::size_t>(x)] = to;
+    --count_[static_cast<std::size_t>(from)];
+    ++count_[static_cast<std::size_t>(to)];
+    index_hosts();  // counts changed: rebuild the flat host lists (O(slots), rare next to evaluations)
     for (int e : {from, to})
-      for (int h : hosts_[static_cast<std::size_t>(e)]) load_[static_cast<std::size_t>(gpu(h))] += size(e);
+      for (int h : hosts(e)) {
+        size_[static_cast<std::size_t>(h)] = size(e);
+        load_[static_cast<std::size_t>(gpu(h))] += size(e);
+      }
   }
 
  private:
-  void replace_host(int e, int from_slot, int to_slot) {
-    auto& h = hosts_[static_cast<std::size_t>(e)];
-    *std::find(h.begin(), h.end(), from_slot) = to_slot;
+  // Host lists flat, grouped by expert (first_ = offsets): no allocation per expert.
+  void index_hosts() {
+    first_[0] = 0;
+    for (std::size_t e = 0; e < count_.size(); ++e) first_[e + 1] = first_[e] + count_[e];
+    fill_.assign(first_.begin(), first_.end() - 1);
+    for (std::size_t p = 0; p < slot_.size(); ++p)
+      hosts_[static_cast<std::size_t>(fill_[static_cast<std::size_t>(slot_[p])]++)] = static_cast<int>(p);
   }
+  void replace_host(int e, int from_slot, int to_slot) {
+    auto* b = hosts_.data() + first_[static_cast<std::size_t>(e)];
+    *std::find(b, b + count(e), from_slot) = to_slot;
+  }
+  // dense_[g] = index of g in delta_ or -1: O(1) per host, hot experts have hundreds.
   void add_delta(int g, double d) const {
-    for (auto& [gg, dd] : delta_)
-      if (gg == g) {
-        dd += d;
-        return;
-      }
+    if (dense_.empty()) dense_.assign(load_.size(), -1);
+    auto& i = dense_[static_cast<std::size_t>(g)];
+    if (i >= 0) {
+      delta_[static_cast<std::size_t>(i)].second += d;
+      return;
+    }
+    i = static_cast<int>(delta_.size());
     delta_.emplace_back(g, d);
   }
 
   std::span<const double> w_;
   pack_shape s_;
   std::vector<int> slot_;
-  std::vector<std::vector<int>> hosts_;
+  std::vector<int> count_, first_, fill_, hosts_;
+  std::vector<double> size_;
   std::vector<double> load_;
   mutable std::vector<std::pair<int, double>> delta_;  // scratch for retarget_peak
+  mutable std::vector<int> dense_;
 };
 
 /// Best 1-for-1 swap between the slots of GPU a and any other GPU: the one minimising the larger
-/// of the two new loads, if that is below load(a) - eps. Returns {-1, -1} if none.
-inline std::pair<int, int> best_swap(const layer_state& st, int a, double eps) {
+/// of the two new loads, if that is below load(a) - eps. Returns {-1, -1} if none. Stops at the
+/// first swap whose larger new load is <= good_enough (no need to look further once both are fine).
+inline std::pair<int, int> best_swap(const layer_state& st, int a, double eps,
+                                     double good_enough = -std::numeric_limits<double>::infinity()) {
   const int S = st.shape().slots_per_gpu;
   const double la = st.load(a);
   double best = la - eps;
@@ -130,15 +165,17 @@ inline std::pair<int, int> best_swap(const layer_state& st, int a, double eps) {
   for (int b = 0; b < st.shape().gpus; ++b) {
     if (b == a) continue;
     const double lb = st.load(b);
-    if (lb >= best) continue;
+    // A swap moving d lowers the peak below best only if la - best < d < best - lb.
+    if (lb >= 2.0 * best - la) continue;
     for (int x = a * S; x < (a + 1) * S; ++x)
       for (int y = b * S; y < (b + 1) * S; ++y) {
-        const double d = st.size(st.expert(x)) - st.size(st.expert(y));
+        const double d = st.slot_size(x) - st.slot_size(y);
         if (d <= 0.0) continue;
         const double peak = std::max(la - d, lb + d);
         if (peak < best && st.can_swap(x, y)) {
           best = peak;
           move = {x, y};
+          if (best <= good_enough) return move;
         }
       }
   }

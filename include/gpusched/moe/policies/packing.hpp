@@ -78,45 +78,56 @@ struct pack_differencing {
   [[nodiscard]] std::vector<int> pack(std::span<const double> w, std::span<const int> counts, const pack_shape& s) const {
     const auto items = detail_packing::replicas(w, counts, s);
     const auto G = static_cast<std::size_t>(s.gpus);
-    struct bin {
-      double load = 0.0;
-      std::vector<int> experts;
-    };
-    using partial = std::vector<bin>;  // kept sorted by load, descending
-    std::vector<partial> parts;
-    for (std::size_t r = 0; r < items.size() / G; ++r) {
-      partial p(G);
-      for (std::size_t g = 0; g < G; ++g) {
-        p[g].load = items[r * G + g].size;
-        p[g].experts.push_back(items[r * G + g].expert);
-      }
-      parts.push_back(std::move(p));
+    const std::size_t rows = items.size() / G;
+    // Flat representation (no allocation per bin): a bin is a chain of items (next_item, tail
+    // item); a partial solution is `gpus` bins at offset r*G of `load`/`head`/`tail`, kept sorted
+    // by load, descending (ties: lower head item first, for determinism).
+    std::vector<double> load(items.size());
+    std::vector<int> head(items.size()), tail(items.size()), next_item(items.size(), -1);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      load[i] = items[i].size;
+      head[i] = tail[i] = static_cast<int>(i);
     }
-    const auto spread = [&](std::size_t i) { return parts[i].front().load - parts[i].back().load; };
+    const auto spread = [&](std::size_t r) { return load[r * G] - load[r * G + G - 1]; };
     std::priority_queue<std::pair<double, long long>> heap;
-    for (std::size_t i = 0; i < parts.size(); ++i) heap.emplace(spread(i), -static_cast<long long>(i));
+    for (std::size_t r = 0; r < rows; ++r) heap.emplace(spread(r), -static_cast<long long>(r));
+    std::vector<std::size_t> order(G);
+    std::vector<double> l2(G);
+    std::vector<int> h2(G), t2(G);
     while (heap.size() > 1) {
       const auto i = static_cast<std::size_t>(-heap.top().second);
       heap.pop();
       const auto j = static_cast<std::size_t>(-heap.top().second);
       heap.pop();
-      auto& a = parts[i];
-      auto& b = parts[j];
-      for (std::size_t g = 0; g < G; ++g) {  // heaviest of a with lightest of b
-        auto& dst = a[g];
-        auto& src = b[G - 1 - g];
-        dst.load += src.load;
-        dst.experts.insert(dst.experts.end(), src.experts.begin(), src.experts.end());
+      const std::size_t a = i * G, b = j * G;
+      for (std::size_t g = 0; g < G; ++g) {  // heaviest of i with lightest of j
+        const std::size_t src = b + G - 1 - g;
+        load[a + g] += load[src];
+        next_item[static_cast<std::size_t>(tail[a + g])] = head[src];
+        tail[a + g] = tail[src];
       }
-      std::stable_sort(a.begin(), a.end(), [](const bin& x, const bin& y) { return x.load > y.load; });
-      partial().swap(b);
+      std::iota(order.begin(), order.end(), std::size_t{0});
+      std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+        return load[a + x] != load[a + y] ? load[a + x] > load[a + y] : head[a + x] < head[a + y];
+      });
+      for (std::size_t g = 0; g < G; ++g) {
+        l2[g] = load[a + order[g]];
+        h2[g] = head[a + order[g]];
+        t2[g] = tail[a + order[g]];
+      }
+      for (std::size_t g = 0; g < G; ++g) {
+        load[a + g] = l2[g];
+        head[a + g] = h2[g];
+        tail[a + g] = t2[g];
+      }
       heap.emplace(spread(i), -static_cast<long long>(i));
     }
     std::vector<int> map(items.size());
-    const auto& done = parts[static_cast<std::size_t>(-heap.top().second)];
-    for (std::size_t g = 0; g < G; ++g)
-      for (std::size_t k = 0; k < done[g].experts.size(); ++k)
-        map[g * static_cast<std::size_t>(s.slots_per_gpu) + k] = done[g].experts[k];
+    const std::size_t done = static_cast<std::size_t>(-heap.top().second) * G;
+    for (std::size_t g = 0; g < G; ++g) {
+      std::size_t k = g * static_cast<std::size_t>(s.slots_per_gpu);
+      for (int it = head[done + g]; it >= 0; it = next_item[static_cast<std::size_t>(it)]) map[k++] = items[static_cast<std::size_t>(it)].expert;
+    }
     return map;
   }
 };
