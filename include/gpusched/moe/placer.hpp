@@ -10,6 +10,7 @@
 #include "gpusched/moe/concepts.hpp"
 #include "gpusched/moe/detail/bounds.hpp"
 #include "gpusched/moe/detail/layer_state.hpp"
+#include "gpusched/moe/detail/per_layer.hpp"
 #include "gpusched/moe/placement.hpp"
 #include "gpusched/moe/policies/packing.hpp"
 #include "gpusched/moe/policies/refinement.hpp"
@@ -59,16 +60,9 @@ class placer {
   /// Solves every layer of `p` (loads, cluster, allow_duplicates).
   [[nodiscard]] placement solve(const problem& p) const {
     validate(p);
-    placement plan;
-    plan.gpus = p.cluster.gpus;
-    plan.slots_per_gpu = p.cluster.slots_per_gpu;
-    plan.experts = p.experts();
-    std::vector<double> w(static_cast<std::size_t>(p.experts()));
-    for (int l = 0; l < p.layers(); ++l) {
-      for (int e = 0; e < p.experts(); ++e) w[static_cast<std::size_t>(e)] = p.loads(l, e);
-      plan.layers.push_back(make_layer(solve_layer(w, shape_of(p, w)), p.experts()));
-    }
-    return plan;
+    return detail::solve_each_layer(p, [&](int, const std::vector<double>& w) {
+      return make_layer(solve_layer(w, shape_of(p, w)), p.experts());
+    });
   }
 };
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gpusched/moe/detail/layer_state.hpp"
+#include "gpusched/moe/detail/per_layer.hpp"
 #include "gpusched/moe/placement.hpp"
 #include "gpusched/moe/placer.hpp"
 #include "gpusched/moe/policies/refinement.hpp"
@@ -36,16 +37,10 @@ struct rebalance_options {
 [[nodiscard]] inline placement rebalance(const problem& p, const rebalance_options& o = {}) {
   validate(p);
   require(p.previous != nullptr, "moe::rebalance", "problem.previous (the plan to repair) is not set");
-  placement plan;
-  plan.gpus = p.cluster.gpus;
-  plan.slots_per_gpu = p.cluster.slots_per_gpu;
-  plan.experts = p.experts();
   const double copies_per_layer =
       p.bytes_per_expert > 0.0 ? std::floor(p.max_bytes_moved / p.layers() / p.bytes_per_expert)
                                : std::numeric_limits<double>::infinity();
-  std::vector<double> w(static_cast<std::size_t>(p.experts()));
-  for (int li = 0; li < p.layers(); ++li) {
-    for (int e = 0; e < p.experts(); ++e) w[static_cast<std::size_t>(e)] = p.loads(li, e);
+  return detail::solve_each_layer(p, [&](int li, const std::vector<double>& w) {
     auto s = shape_of(p, w);
     s.allow_duplicates = true;  // keep what the previous plan has; moves below never add one
     detail::layer_state st(w, p.previous->layers[static_cast<std::size_t>(li)].physical_to_logical, s);
@@ -109,9 +104,8 @@ struct rebalance_options {
         budget -= 2;
       }
     }
-    plan.layers.push_back(make_layer(std::move(st).release(), p.experts()));
-  }
-  return plan;
+    return make_layer(std::move(st).release(), p.experts());
+  });
 }
 
 }  // namespace gpusched::moe
