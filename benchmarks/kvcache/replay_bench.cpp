@@ -88,21 +88,29 @@ void bm_bound(benchmark::State& state, std::size_t trace, int percent) {
 
 // Issue 5's 3-tier default: HBM 5% of the distinct blocks, host 4x over NVLink-C2C (450 GB/s),
 // context memory 20x over the NIC (`context_gbps`); 35 KB/token, 20,000 prefill tokens/s/GPU.
-template <class P>
-void bm_tiers(benchmark::State& state, std::size_t trace, std::size_t tiers, double context_gbps) {
+// Prefetch: prefetch_queue over the next `queue` requests that have arrived (0: no prefetch).
+template <class P, class Prefetch = kv::no_prefetch>
+void bm_tiers(benchmark::State& state, std::size_t trace, std::size_t tiers, double context_gbps,
+              std::size_t gpus = 8, std::size_t queue = 0) {
   const trace_data& t = traces[trace];
   kv::hierarchy_stats st;
   for (auto _ : state) {
     const std::size_t hbm = capacity(t, 5);
     using T0 = kv::tier<P>;
     using T1 = kv::tier<pol::lru>;
-    kv::hierarchy<T0, T1, T1> h(
-        kv::hierarchy_options{}, T0(hbm),
+    kv::hierarchy_options o;
+    o.rates.gpus = gpus;
+    kv::basic_hierarchy<kv::admit_all, Prefetch, T0, T1, T1> h(
+        o, T0(hbm),
         T1(tiers >= 2 ? 4 * hbm : 0, pol::lru{}, kv::tier_link::symmetric(450e9, 10e-6)),
         T1(tiers >= 3 ? 20 * hbm : 0, pol::lru{}, kv::tier_link::symmetric(context_gbps * 1e9, 50e-6)));
     kv::vector_source src(t.requests);
-    st = h.replay(src);
+    st = h.replay(src, queue);
   }
+  std::uint64_t prefetched = 0;
+  for (const auto& x : st.tiers) prefetched += x.prefetched;
+  state.counters["prefetched"] = static_cast<double>(prefetched);
+  state.counters["prefetch_used"] = static_cast<double>(st.prefetch_used);
   state.counters["hit_ratio"] = st.hit_ratio();
   state.counters["ttft_mean_s"] = st.ttft_mean();
   state.counters["ttft_p50_s"] = st.ttft_percentile(50);
@@ -128,6 +136,23 @@ void add_tiers(const std::string& label) {
                                      [i, n, gbps](benchmark::State& s) { bm_tiers<P>(s, i, n, gbps); })
             ->Unit(benchmark::kMillisecond)->Iterations(1);
       }
+}
+// Prefetch rows: 3 tiers, context link 100 GB/s or 1 GB/s, 8 GPUs (issue 5's setup) and 3 GPUs
+// (a busier queue), without and with prefetch of the next 32 arrived requests.
+template <class P>
+void add_prefetch(const std::string& label) {
+  for (std::size_t i = 0; i < traces.size(); ++i)
+    for (const double gbps : {100.0, 1.0})
+      for (const std::size_t gpus : {8, 3})
+        for (const bool pf : {false, true}) {
+          const std::string name = traces[i].name + "/tiers3/" + label + "/ctx" +
+                                   std::to_string(static_cast<int>(gbps * 1000)) + "MBps/gpus" +
+                                   std::to_string(gpus) + (pf ? "/prefetch32" : "/noprefetch");
+          benchmark::RegisterBenchmark(name.c_str(), [i, gbps, gpus, pf](benchmark::State& s) {
+            if (pf) bm_tiers<P, kv::prefetch_queue>(s, i, 3, gbps, gpus, 32);
+            else bm_tiers<P>(s, i, 3, gbps, gpus, 0);
+          })->Unit(benchmark::kMillisecond)->Iterations(1);
+        }
 }
 
 // flat_map64 against std::unordered_map on the trace's ids: lookup, insert when absent, and erase
@@ -279,6 +304,7 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMillisecond)->Iterations(1);
   add_tiers<pol::lru>("lru");
   add_tiers<pol::default_policy>("default");
+  add_prefetch<pol::lru>("lru");
   benchmark::RegisterBenchmark("index/flat_map64", [](benchmark::State& s) { bm_index<true>(s, 0); })
       ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("index/std_unordered_map", [](benchmark::State& s) { bm_index<false>(s, 0); })

@@ -2,22 +2,32 @@
 // hierarchy: tiers composed top (GPU HBM) to bottom (host memory, context-memory tier, storage),
 // each with its own eviction policy, plus the rules between them: inclusion (inclusive or
 // exclusive), what eviction does (drop or demote to the next tier), what a hit in a lower tier
-// does (promote into HBM or read in place), admission (a policy slot), and load-or-recompute per
-// request: of the resident prefix, load the part whose transfer beats recomputing it.
+// does (promote into HBM or read in place), admission and prefetch (policy slots), and
+// load-or-recompute per request: of the resident prefix, load the part whose transfer beats
+// recomputing it.
 //
 // Replay semantics are those of replay.hpp, with the hit prefix taken over all tiers. TTFT per
 // request = queueing (FIFO over `gpus` prefill servers, arrivals from the trace) + KV loads
 // (tiers' links used concurrently, each latency + bytes / bandwidth) + prefill of the tokens not
 // loaded. Loading and prefill are not overlapped (conservative).
+//
+// Prefetch (replay with a queue depth W > 0): after serving a request that started at s and spent
+// L on KV loads, the links are free until the next request starts at s' (FIFO over the servers);
+// the prefetch policy may move lower-tier blocks of the waiting requests into HBM, each lower tier
+// sending at most read_bandwidth x (s' - s - L - latency) bytes. Waiting requests are the next W
+// in arrival order that had arrived by s (`prefetch_arrived_only`; false: all W, as a scheduler
+// that knows its queue in advance). Blocks fetched in one window stay pinned until it closes.
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <queue>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -25,6 +35,8 @@
 #include "gpusched/core/units.hpp"
 #include "gpusched/kvcache/block.hpp"
 #include "gpusched/kvcache/detail/flat_map.hpp"
+#include "gpusched/kvcache/lookahead.hpp"
+#include "gpusched/kvcache/prefetch.hpp"
 #include "gpusched/kvcache/tier.hpp"
 
 namespace gpusched::kvcache {
@@ -51,6 +63,7 @@ struct hierarchy_options {
   eviction_action on_evict = eviction_action::demote;
   lower_hit on_lower_hit = lower_hit::promote;
   bool load_or_recompute = true;  ///< false: always load every resident prefix block
+  bool prefetch_arrived_only = true;  ///< prefetch only for requests that have arrived
   std::uint32_t block_tokens = mooncake_block_tokens;
   kv_rates rates{};
 };
@@ -88,6 +101,7 @@ struct tier_stats {
   std::uint64_t inserted = 0;      ///< blocks written into this tier (fills, promotions, demotions)
   std::uint64_t evictions = 0;
   std::uint64_t demotions = 0;     ///< evicted blocks moved to the next tier
+  std::uint64_t prefetched = 0;    ///< blocks this (lower) tier sent up to HBM by prefetch
   byte_count bytes_read = 0;       ///< over the tier's link to the GPU
   byte_count bytes_written = 0;    ///< into the tier (lower tiers: over its link)
 };
@@ -96,6 +110,7 @@ struct tier_stats {
 struct hierarchy_stats {
   std::vector<tier_stats> tiers;
   std::uint64_t requests = 0, blocks = 0, hits = 0, tokens = 0, saved_tokens = 0;
+  std::uint64_t prefetch_used = 0;  ///< prefetched blocks found in HBM by the request using them
   std::vector<double> ttft;  ///< seconds, per request in trace order
   [[nodiscard]] double hit_ratio() const noexcept {
     return blocks == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(blocks);
@@ -116,8 +131,8 @@ struct hierarchy_stats {
   }
 };
 
-/// Tiers top to bottom with an admission policy; see the header comment.
-template <class Admission, class... Tiers>
+/// Tiers top to bottom with admission and prefetch policies; see the header comment.
+template <class Admission, prefetch_policy Prefetch, class... Tiers>
 class basic_hierarchy {
  public:
   static constexpr std::size_t levels = sizeof...(Tiers);
@@ -138,6 +153,7 @@ class basic_hierarchy {
   }
 
   [[nodiscard]] Admission& admission() noexcept { return admit_; }
+  [[nodiscard]] Prefetch& prefetcher() noexcept { return prefetch_; }
   template <std::size_t K>
   [[nodiscard]] auto& get() noexcept { return std::get<K>(tiers_); }
   [[nodiscard]] const hierarchy_stats& stats() const noexcept { return stats_; }
@@ -160,14 +176,15 @@ class basic_hierarchy {
     // Load or recompute: choose j (blocks 0..j-1 come from the cache) minimizing load + prefill.
     const double bpb = o_.rates.bytes_per_token;
     std::array<double, levels> bytes{};
-    double best_time = prefill(r, 0), tokens_before = 0;
+    double best_time = prefill(r, 0), best_load = 0, tokens_before = 0;
     std::size_t j = 0;
     for (std::size_t i = 0; i < prefix; ++i) {
       tokens_before += static_cast<double>(r.tokens_in_block(i, o_.block_tokens));
       bytes[level_[i]] += static_cast<double>(r.tokens_in_block(i, o_.block_tokens)) * bpb;
-      const double t = load_time(bytes) + prefill_after(r, tokens_before);
+      const double load = load_time(bytes), t = load + prefill_after(r, tokens_before);
       if (!o_.load_or_recompute || t <= best_time) {
         best_time = t;
+        best_load = load;
         j = i + 1;
       }
     }
@@ -187,6 +204,7 @@ class basic_hierarchy {
       if (i < prefix) {
         const std::size_t k = planned;
         ++stats_.tiers[k].hits;
+        if (k == 0 && prefetched_.erase(a.key)) ++stats_.prefetch_used;
         if (k > 0 && i < j) {
           ++stats_.tiers[k].loaded;
           stats_.tiers[k].bytes_read += block_bytes;
@@ -222,6 +240,8 @@ class basic_hierarchy {
     free_at_.pop();
     free_at_.push(start + best_time);
     const double ttft = start - r.arrival + best_time;
+    last_start_ = start;
+    last_load_ = best_load;
     std::apply([&](auto&... t) { (end_request(t, r, index), ...); }, tiers_);
     stats_.ttft.push_back(ttft);
     ++stats_.requests;
@@ -235,15 +255,103 @@ class basic_hierarchy {
     return ttft;
   }
 
-  /// Replays a whole source.
+  /// Replays a whole source; with queue_depth W > 0 the next W requests form the queue that
+  /// queue-aware tier policies and the prefetch policy see.
   template <request_source S>
-  const hierarchy_stats& replay(S& source) {
+  const hierarchy_stats& replay(S& source, std::size_t queue_depth = 0) {
+    lookahead<S> window(source, queue_depth);
+    const auto* q = static_cast<const queue_view*>(&window);
+    std::apply([&](auto&... t) { (attach(t, q), ...); }, tiers_);
     request r;
-    while (source.next(r)) serve(r);
+    while (window.next(r)) {
+      serve(r);
+      if constexpr (!std::is_same_v<Prefetch, no_prefetch>)
+        if (queue_depth > 0) prefetch_window(window.waiting_requests());
+    }
+    std::apply([&](auto&... t) { (attach(t, nullptr), ...); }, tiers_);
     return stats_;
   }
 
+  /// Opens the prefetch window after the last served request with `waiting` as the queue (oldest
+  /// first); replay() calls it. Returns the blocks moved.
+  std::size_t prefetch_window(const std::deque<request>& waiting) {
+    if (waiting.empty() || stats_.requests == 0) return 0;
+    const double open = last_start_ + last_load_;
+    const double close = std::max(waiting.front().arrival, free_at_.top());
+    if (!(close > open)) return 0;
+    std::size_t visible = waiting.size();
+    if (o_.prefetch_arrived_only) {
+      visible = 0;
+      while (visible < waiting.size() && waiting[visible].arrival <= last_start_) ++visible;
+    }
+    if (visible == 0) return 0;
+    window_ctx ctx(*this, waiting, visible);
+    for (std::size_t k = 1; k < levels; ++k)
+      with(k, [&](auto& t) {
+        const double span = close - open - t.link().latency;
+        ctx.budget_[k] = span > 0 ? span * t.link().read_bandwidth : 0.0;
+      });
+    prefetch_.prefetch(ctx);
+    std::get<0>(tiers_).unpin_all();
+    return ctx.moved_;
+  }
+
  private:
+  // The prefetch_context of one window.
+  class window_ctx final : public prefetch_context {
+   public:
+    window_ctx(basic_hierarchy& h, const std::deque<request>& q, std::size_t visible)
+        : h_(&h), q_(&q), visible_(visible) {}
+    [[nodiscard]] std::size_t waiting_count() const override { return visible_; }
+    [[nodiscard]] const request& waiting(std::size_t i) const override { return (*q_)[i]; }
+    [[nodiscard]] std::size_t levels() const override { return basic_hierarchy::levels; }
+    [[nodiscard]] std::size_t level(block_id b) const override { return h_->where(b); }
+    [[nodiscard]] double budget(std::size_t k) const override {
+      return k >= 1 && k < basic_hierarchy::levels ? budget_[k] : 0.0;
+    }
+    [[nodiscard]] double block_bytes(const request& r, std::size_t i) const override {
+      return static_cast<double>(r.tokens_in_block(i, h_->o_.block_tokens)) * h_->o_.rates.bytes_per_token;
+    }
+    bool fetch(const request& r, std::size_t i) override {
+      if (i >= r.blocks.size()) return false;
+      const std::size_t k = h_->where(r.blocks[i]);
+      if (k == 0 || k == basic_hierarchy::levels) return false;
+      const double bytes = block_bytes(r, i);
+      if (budget_[k] < bytes) return false;
+      access_info a;
+      a.key = r.blocks[i];
+      a.parent = i > 0 ? r.blocks[i - 1] : 0;
+      a.position = static_cast<std::uint32_t>(i);
+      a.length = static_cast<std::uint32_t>(r.blocks.size());
+      a.request = h_->stats_.requests;
+      a.cost = static_cast<double>(r.tokens_in_block(i, h_->o_.block_tokens));
+      a.time = h_->last_start_;
+      // Into HBM first: if it has no room the block stays where it is.
+      const slot_t s = h_->place(0, a, bytes);
+      if (s == no_slot) return false;
+      if (h_->o_.mode == inclusion::exclusive)
+        h_->with(k, [&](auto& t) { t.erase(a.key); });  // (a demotion may have dropped it already)
+      std::get<0>(h_->tiers_).pin(s);
+      budget_[k] -= bytes;
+      ++h_->stats_.tiers[k].prefetched;
+      h_->stats_.tiers[k].bytes_read += bytes;
+      h_->prefetched_.set(a.key, 1);
+      ++moved_;
+      return true;
+    }
+    std::array<double, basic_hierarchy::levels> budget_{};
+    std::size_t moved_ = 0;
+
+   private:
+    basic_hierarchy* h_;
+    const std::deque<request>* q_;
+    std::size_t visible_;
+  };
+
+  template <class T>
+  static void attach(T& t, const queue_view* q) {
+    if constexpr (requires { t.policy().attach_queue(q); }) t.policy().attach_queue(q);
+  }
   template <class T>
   static void begin_request(T& t, const request& r, std::uint64_t index) {
     if constexpr (requires { t.policy().on_request_begin(r, index); })
@@ -287,6 +395,7 @@ class basic_hierarchy {
     }
     if (!evicted) return s;
     ++stats_.tiers[k].evictions;
+    if (k == 0) prefetched_.erase(victim);
     if (o_.on_evict == eviction_action::demote && k + 1 < levels &&
         where_in(k + 1, victim) == no_slot && admit_.admit(k + 1, victim)) {
       ++stats_.tiers[k].demotions;
@@ -317,13 +426,20 @@ class basic_hierarchy {
   hierarchy_options o_;
   std::tuple<Tiers...> tiers_;
   [[no_unique_address]] Admission admit_{};
+  [[no_unique_address]] Prefetch prefetch_{};
+  detail::flat_map64 prefetched_;  // fetched into HBM, not yet used nor evicted
+  double last_start_ = 0, last_load_ = 0;
   hierarchy_stats stats_;
   std::vector<std::size_t> level_;
   std::priority_queue<double, std::vector<double>, std::greater<>> free_at_;
 };
 
-/// A hierarchy that admits every block: hierarchy<tier<lru>, tier<s3fifo>, tier<arc>>.
+/// A hierarchy that admits every block and prefetches nothing:
+/// hierarchy<tier<lru>, tier<s3fifo>, tier<arc>>.
 template <class... Tiers>
-using hierarchy = basic_hierarchy<admit_all, Tiers...>;
+using hierarchy = basic_hierarchy<admit_all, no_prefetch, Tiers...>;
+/// A hierarchy that admits every block and prefetches the queue's blocks (replay with a depth).
+template <class... Tiers>
+using prefetching_hierarchy = basic_hierarchy<admit_all, prefetch_queue, Tiers...>;
 
 }  // namespace gpusched::kvcache
