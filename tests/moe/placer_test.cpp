@@ -224,6 +224,40 @@ TEST_CASE("layer_state keeps loads, counts and host lists exact under random swa
       }
       REQUIRE(st.load(g) == doctest::Approx(load));
     }
+    // gpus_by_load: a permutation, lightest first, argmax = its last (lowest index on ties).
+    const auto order = st.gpus_by_load();
+    REQUIRE(order.size() == static_cast<std::size_t>(s.gpus));
+    for (std::size_t i = 1; i < order.size(); ++i) REQUIRE(st.load(order[i - 1]) <= st.load(order[i]));
+    std::vector<int> sorted(order.begin(), order.end());
+    std::sort(sorted.begin(), sorted.end());
+    for (int g = 0; g < s.gpus; ++g) REQUIRE(sorted[static_cast<std::size_t>(g)] == g);
+    int top = 0;
+    for (int g = 1; g < s.gpus; ++g)
+      if (st.load(g) > st.load(top)) top = g;
+    REQUIRE(st.argmax() == top);
+  }
+}
+
+TEST_CASE("D'Hondt counts equal the textbook one-slot-at-a-time apportionment, ties included") {
+  std::mt19937 rng(3);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int n = 1 + static_cast<int>(rng() % 12), slots = n + static_cast<int>(rng() % 30);
+    const int cap = 2 + static_cast<int>(rng() % 6);
+    if (static_cast<long long>(cap) * n < slots) continue;
+    std::vector<double> w(static_cast<std::size_t>(n));
+    for (auto& x : w) x = static_cast<double>(rng() % 5);  // small integers: many ties
+    // Reference: every extra slot to the largest w/c among experts below the cap, lowest index on ties.
+    std::vector<int> ref(static_cast<std::size_t>(n), 1);
+    for (int i = n; i < slots; ++i) {
+      int pick = -1;
+      for (int e = 0; e < n; ++e) {
+        const auto u = static_cast<std::size_t>(e);
+        if (ref[u] >= cap) continue;
+        if (pick < 0 || w[u] / ref[u] > w[static_cast<std::size_t>(pick)] / ref[static_cast<std::size_t>(pick)]) pick = e;
+      }
+      ++ref[static_cast<std::size_t>(pick)];
+    }
+    CHECK(moe::detail::dhondt_counts(w, slots, cap) == ref);
   }
 }
 

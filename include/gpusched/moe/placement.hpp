@@ -40,9 +40,12 @@ struct placement {
     const int e = physical_to_logical[p];
     if (!(e >= 0 && e < experts)) throw error("moe::make_layer", "slot " + std::to_string(p) + " holds expert " + std::to_string(e) + ", outside [0, " +
                 std::to_string(experts) + ")");
-    l.logical_to_physical[static_cast<std::size_t>(e)].push_back(static_cast<int>(p));
     ++l.replica_count[static_cast<std::size_t>(e)];
   }
+  for (std::size_t e = 0; e < l.logical_to_physical.size(); ++e)  // one allocation per expert
+    l.logical_to_physical[e].reserve(static_cast<std::size_t>(l.replica_count[e]));
+  for (std::size_t p = 0; p < physical_to_logical.size(); ++p)
+    l.logical_to_physical[static_cast<std::size_t>(physical_to_logical[p])].push_back(static_cast<int>(p));
   l.dispatch_weight.assign(physical_to_logical.size(), 0.0);
   for (std::size_t p = 0; p < physical_to_logical.size(); ++p)
     l.dispatch_weight[p] =

@@ -47,14 +47,17 @@ class placer {
   /// Solves one layer: its loads and shape in, its physical-to-logical map out.
   [[nodiscard]] std::vector<int> solve_layer(std::span<const double> w, const pack_shape& s) const {
     const auto counts = replication.replicate(w, s);
-    auto map = packing.pack(w, counts, s);
-    {
-      detail::layer_state st(w, std::move(map), s);  // also checks the packer's output
-      detail::repair_duplicates(st);
-      map = std::move(st).release();
+    detail::layer_state st(w, packing.pack(w, counts, s), s);  // also checks the packer's output
+    detail::repair_duplicates(st);
+    // Optional hook: a refinement that works on the state itself saves rebuilding it.
+    if constexpr (requires { refinement.refine_state(st); }) {
+      refinement.refine_state(st);
+      return std::move(st).release();
+    } else {
+      auto map = std::move(st).release();
+      refinement.refine(w, map, s);
+      return map;
     }
-    refinement.refine(w, map, s);
-    return map;
   }
 
   /// Solves every layer of `p` (loads, cluster, allow_duplicates).

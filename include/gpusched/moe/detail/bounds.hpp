@@ -19,12 +19,20 @@ namespace gpusched::moe::detail {
 inline std::vector<int> dhondt_counts(std::span<const double> w, int slots, int max_count) {
   const auto n = static_cast<int>(w.size());
   std::vector<int> count(w.size(), 1);
-  std::vector<std::pair<double, int>> init;  // (load per replica, -expert), heapified in O(n)
+  if (slots <= n) return count;
+  // Only the `slots - n` heaviest experts can win an extra replica (each extra goes to a quotient
+  // >= the final threshold, and an expert's first extra needs its whole load above it): heap just
+  // those. Order (load desc, index asc) keeps "lowest index wins ties".
+  const auto extra = static_cast<std::size_t>(slots - n);
+  std::vector<std::pair<double, int>> init;  // (load per replica, -expert), heapified in O(k)
   init.reserve(w.size());
   for (int e = 0; e < n; ++e) init.emplace_back(w[static_cast<std::size_t>(e)], -e);
-  if (slots <= n) return count;
+  if (extra < init.size()) {
+    std::nth_element(init.begin(), init.begin() + static_cast<std::ptrdiff_t>(extra) - 1, init.end(), std::greater<>());
+    init.resize(extra);
+  }
   std::priority_queue<std::pair<double, int>> heap(std::less<std::pair<double, int>>{}, std::move(init));
-  for (int i = n; i < slots && !heap.empty(); ++i) {
+  for (std::size_t i = 0; i < extra && !heap.empty(); ++i) {
     const int e = -heap.top().second;
     heap.pop();
     auto& c = count[static_cast<std::size_t>(e)];

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <limits>
+#include <numeric>
 #include <span>
 #include <string>
 #include <utility>
@@ -20,7 +21,8 @@ class layer_state {
  public:
   layer_state(std::span<const double> w, std::vector<int> phy2log, const pack_shape& s)
       : w_(w), s_(s), slot_(std::move(phy2log)), count_(w.size(), 0), first_(w.size() + 1, 0),
-        hosts_(slot_.size()), size_(slot_.size()), load_(static_cast<std::size_t>(s.gpus), 0.0) {
+        hosts_(slot_.size()), size_(slot_.size()), load_(static_cast<std::size_t>(s.gpus), 0.0),
+        order_(static_cast<std::size_t>(s.gpus)), pos_(static_cast<std::size_t>(s.gpus)) {
     require(slot_.size() == static_cast<std::size_t>(s.slots()), "moe::layer_state", "map has the wrong number of slots");
     for (std::size_t p = 0; p < slot_.size(); ++p) {
       const int e = slot_[p];
@@ -34,6 +36,7 @@ class layer_state {
       size_[p] = size(slot_[p]);
       load_[static_cast<std::size_t>(gpu(static_cast<int>(p)))] += size_[p];
     }
+    sort_gpus();
   }
 
   [[nodiscard]] int gpu(int slot) const noexcept { return slot / s_.slots_per_gpu; }
@@ -61,10 +64,11 @@ class layer_state {
     return n;
   }
   /// Most loaded GPU (lowest index on ties).
-  [[nodiscard]] int argmax() const noexcept {
-    return static_cast<int>(std::max_element(load_.begin(), load_.end()) - load_.begin());
-  }
-  [[nodiscard]] double max_load() const noexcept { return *std::max_element(load_.begin(), load_.end()); }
+  [[nodiscard]] int argmax() const noexcept { return order_.back(); }
+  [[nodiscard]] double max_load() const noexcept { return load(order_.back()); }
+  /// GPUs by increasing load (on ties the higher index first), kept sorted under moves: local
+  /// search scans partners lightest first and stops at the first that cannot help.
+  [[nodiscard]] std::span<const int> gpus_by_load() const noexcept { return order_; }
 
   /// Can slots x and y exchange experts without putting two replicas of one expert on a GPU?
   [[nodiscard]] bool can_swap(int x, int y) const noexcept {
@@ -78,6 +82,8 @@ class layer_state {
     const double d = size_[ux] - size_[uy];
     load_[static_cast<std::size_t>(gpu(x))] -= d;
     load_[static_cast<std::size_t>(gpu(y))] += d;
+    resort(gpu(x));
+    resort(gpu(y));
     replace_host(ex, x, y);
     replace_host(ey, y, x);
     std::swap(slot_[ux], slot_[uy]);
@@ -116,9 +122,36 @@ class layer_state {
         size_[static_cast<std::size_t>(h)] = size(e);
         load_[static_cast<std::size_t>(gpu(h))] += size(e);
       }
+    sort_gpus();  // many loads changed
   }
 
  private:
+  // order_: ascending by (load, -index), so back() is the most loaded GPU with the lowest index.
+  [[nodiscard]] bool lighter(int g, int h) const noexcept {
+    const double lg = load_[static_cast<std::size_t>(g)], lh = load_[static_cast<std::size_t>(h)];
+    return lg < lh || (lg == lh && g > h);
+  }
+  void sort_gpus() {
+    std::iota(order_.begin(), order_.end(), 0);
+    std::sort(order_.begin(), order_.end(), [&](int g, int h) { return lighter(g, h); });
+    for (std::size_t i = 0; i < order_.size(); ++i) pos_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
+  }
+  // Moves GPU g to its place after its load changed (insertion step: loads move little per swap).
+  void resort(int g) {
+    auto i = static_cast<std::size_t>(pos_[static_cast<std::size_t>(g)]);
+    while (i > 0 && lighter(g, order_[i - 1])) {
+      order_[i] = order_[i - 1];
+      pos_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
+      --i;
+    }
+    while (i + 1 < order_.size() && lighter(order_[i + 1], g)) {
+      order_[i] = order_[i + 1];
+      pos_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
+      ++i;
+    }
+    order_[i] = g;
+    pos_[static_cast<std::size_t>(g)] = static_cast<int>(i);
+  }
   // Host lists flat, grouped by expert (first_ = offsets): no allocation per expert.
   void index_hosts() {
     first_[0] = 0;
@@ -149,24 +182,28 @@ class layer_state {
   std::vector<int> count_, first_, fill_, hosts_;
   std::vector<double> size_;
   std::vector<double> load_;
+  std::vector<int> order_, pos_;
   mutable std::vector<std::pair<int, double>> delta_;  // scratch for retarget_peak
   mutable std::vector<int> dense_;
 };
 
-/// Best 1-for-1 swap between the slots of GPU a and any other GPU: the one minimising the larger
-/// of the two new loads, if that is below load(a) - eps. Returns {-1, -1} if none. Stops at the
-/// first swap whose larger new load is <= good_enough (no need to look further once both are fine).
+/// A 1-for-1 swap between the slots of GPU a and another GPU lowering the larger of the two new
+/// loads below load(a) - eps: partners are tried lightest first and the best swap with the first
+/// partner that has one is taken (first improvement by partner: measured on NVL72, as balanced as
+/// the best over all partners in half the time). Returns {-1, -1} if none. Stops at the first swap
+/// whose larger new load is <= good_enough.
 inline std::pair<int, int> best_swap(const layer_state& st, int a, double eps,
                                      double good_enough = -std::numeric_limits<double>::infinity()) {
   const int S = st.shape().slots_per_gpu;
   const double la = st.load(a);
   double best = la - eps;
   std::pair<int, int> move{-1, -1};
-  for (int b = 0; b < st.shape().gpus; ++b) {
+  for (int b : st.gpus_by_load()) {
     if (b == a) continue;
     const double lb = st.load(b);
-    // A swap moving d lowers the peak below best only if la - best < d < best - lb.
-    if (lb >= 2.0 * best - la) continue;
+    // A swap moving d lowers the peak below best only if la - best < d < best - lb; partners come
+    // lightest first, so none after this one can.
+    if (lb >= 2.0 * best - la) break;
     for (int x = a * S; x < (a + 1) * S; ++x)
       for (int y = b * S; y < (b + 1) * S; ++y) {
         const double d = st.slot_size(x) - st.slot_size(y);
@@ -178,6 +215,7 @@ inline std::pair<int, int> best_swap(const layer_state& st, int a, double eps,
           if (best <= good_enough) return move;
         }
       }
+    if (move.first >= 0) return move;
   }
   return move;
 }

@@ -32,7 +32,9 @@ inline std::vector<item> replicas(std::span<const double> w, std::span<const int
     for (int r = 0; r < counts[e]; ++r) items.push_back({w[e] / counts[e], static_cast<int>(e)});
   }
   require(items.size() == static_cast<std::size_t>(s.slots()), "moe::pack", "replica counts do not sum to the slots");
-  std::stable_sort(items.begin(), items.end(), [](const item& a, const item& b) { return a.size > b.size; });
+  // Decreasing size, lowest expert first among equals (what a stable sort of this order gives).
+  std::sort(items.begin(), items.end(),
+            [](const item& a, const item& b) { return a.size != b.size ? a.size > b.size : a.expert < b.expert; });
   return items;
 }
 }  // namespace detail_packing

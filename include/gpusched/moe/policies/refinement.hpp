@@ -27,10 +27,10 @@ inline std::array<int, 4> best_pair_swap(const moe::detail::layer_state& st, int
   const double la = st.load(a);
   double best = la - eps;
   std::array<int, 4> move{-1, -1, -1, -1};
-  for (int b = 0; b < st.shape().gpus; ++b) {
+  for (int b : st.gpus_by_load()) {  // lightest first
     if (b == a) continue;
     const double lb = st.load(b);
-    if (lb >= 2.0 * best - la) continue;  // needs la - best < d < best - lb
+    if (lb >= 2.0 * best - la) break;  // needs la - best < d < best - lb; heavier partners cannot
     for (int x1 = a * S; x1 < (a + 1) * S; ++x1)
       for (int x2 = x1 + 1; x2 < (a + 1) * S; ++x2) {
         const double sa = st.slot_size(x1) + st.slot_size(x2);
@@ -97,6 +97,8 @@ struct refine_swaps {
     run(st, false);
     phy2log = std::move(st).release();
   }
+  /// The same on a layer's state (the placer's hook: no rebuild).
+  void refine_state(moe::detail::layer_state& st) const { run(st, false); }
   /// The loop, shared with refine_counts (which also re-targets slots).
   void run(moe::detail::layer_state& st, bool retarget) const {
     double mean = 0.0;
@@ -140,6 +142,7 @@ struct refine_counts {
     swaps.run(st, true);
     phy2log = std::move(st).release();
   }
+  void refine_state(moe::detail::layer_state& st) const { swaps.run(st, true); }
 };
 
 }  // namespace gpusched::moe::policies
