@@ -1,0 +1,82 @@
+// The kvcache internals against plain models: flat_map64 against std::unordered_map, and
+// ghost_fifo against a deque of entries.
+#include <doctest/doctest.h>
+
+#include <deque>
+#include <random>
+#include <unordered_map>
+
+#include "gpusched/kvcache/detail/flat_map.hpp"
+#include "gpusched/kvcache/detail/ghost_fifo.hpp"
+
+namespace kd = gpusched::kvcache::detail;
+
+TEST_CASE("flat_map64: random operations agree with std::unordered_map") {
+  for (const std::uint32_t seed : {1u, 2u, 3u}) {
+    std::mt19937_64 g(seed);
+    kd::flat_map64 m(8);  // small start: rehashes happen
+    std::unordered_map<std::uint64_t, std::uint32_t> ref;
+    for (int step = 0; step < 20000; ++step) {
+      const std::uint64_t k = g() % 512;  // dense keys: long probe runs, backward shifts
+      const auto v = static_cast<std::uint32_t>(g() % 1000);
+      switch (g() % 4) {
+        case 0: m.set(k, v); ref[k] = v; break;
+        case 1: CHECK(m.erase(k) == (ref.erase(k) == 1)); break;
+        case 2: {
+          std::uint32_t& x = m.at_or_insert(k, v);
+          const auto [it, fresh] = ref.try_emplace(k, v);
+          CHECK(x == it->second);
+          if (!fresh) x = it->second = v + 1;
+          break;
+        }
+        default: {
+          const auto it = ref.find(k);
+          CHECK(m.find(k) == (it == ref.end() ? kd::flat_map64::npos : it->second));
+        }
+      }
+      REQUIRE(m.size() == ref.size());
+    }
+  }
+}
+
+TEST_CASE("ghost_fifo: random operations agree with a ring of entries") {
+  struct entry {
+    std::uint64_t key;
+    std::size_t id;
+  };
+  for (const std::uint32_t seed : {4u, 5u, 6u}) {
+    std::mt19937_64 g(seed);
+    const std::size_t cap = 9;
+    kd::ghost_fifo gf;
+    gf.reserve(cap);
+    std::deque<entry> ring;  // stale entries stay until they reach the front
+    std::unordered_map<std::uint64_t, std::size_t> live;  // key -> its live entry
+    std::size_t next_id = 0;
+    auto drop_front = [&] {
+      const entry e = ring.front();
+      ring.pop_front();
+      const auto it = live.find(e.key);
+      if (it == live.end() || it->second != e.id) return false;
+      live.erase(it);
+      return true;
+    };
+    for (int step = 0; step < 20000; ++step) {
+      const std::uint64_t k = g() % 30;
+      switch (g() % 3) {
+        case 0:
+          gf.push(k);
+          if (ring.size() == cap) drop_front();
+          ring.push_back({k, next_id});
+          live[k] = next_id++;
+          break;
+        case 1: CHECK(gf.erase(k) == (live.erase(k) == 1)); break;
+        default:
+          gf.pop_oldest();
+          while (!ring.empty() && !drop_front()) {
+          }
+      }
+      REQUIRE(gf.size() == live.size());
+      CHECK(gf.contains(k) == (live.count(k) == 1));
+    }
+  }
+}
