@@ -196,6 +196,13 @@ TEST_CASE("step: MTP, pipeline and prefill figures") {
   const auto cl = c::uniform_cluster(hw::gpus::h200, 8, 2, u::gbit_per_s(400));
   CHECK(c::accepted_tokens(3, 0.5) == doctest::Approx(1.875));
   CHECK(c::accepted_tokens(0, 0.9) == 1.0);
+  // The inverse: 1 + a + a^2 = 1.75 at a = 0.5 exactly; a round trip at a published mean.
+  CHECK(c::acceptance_for(2, 1.75) == doctest::Approx(0.5).epsilon(1e-12));
+  CHECK(c::accepted_tokens(3, c::acceptance_for(3, 2.82)) == doctest::Approx(2.82).epsilon(1e-12));
+  CHECK(c::acceptance_for(3, 1.0) == doctest::Approx(0.0).epsilon(1e-12));
+  CHECK(c::acceptance_for(3, 4.0) == doctest::Approx(1.0).epsilon(1e-12));
+  CHECK_THROWS_AS(c::acceptance_for(3, 4.5), gpusched::error);
+  CHECK_THROWS_AS(c::acceptance_for(0, 1.0), gpusched::error);
   c::parallel_layout l;
   l.tp = 8;
   c::workload w;
@@ -236,6 +243,9 @@ TEST_CASE("step: MTP, pipeline and prefill figures") {
         doctest::Approx(4096.0 / 512 / cold.tokens_per_second_per_gpu + 1.0 / dec.tokens_per_second_per_gpu));
   const auto co = c::colocated_serving(c::models::llama31_70b, cl, l, c::precision{}, w, 512);
   CHECK(co.tokens_per_second_per_gpu > 0.0);
+  // In-flight batching with one attention group: nothing to wait for, same as offline.
+  CHECK(c::colocated_serving(c::models::llama31_70b, cl, l, c::precision{}, w, 512, {}, c::batching::in_flight)
+            .tokens_per_second_per_gpu == doctest::Approx(co.tokens_per_second_per_gpu));
   // Memory-bounded batch: weights 70.6 GB FP8 / 8 GPUs leave room for the KV.
   CHECK(c::max_batch_for_memory(c::models::llama31_70b, hw::gpus::h200, l, c::precision{}, 2000) > 100);
   // Bad inputs name the field.
@@ -245,6 +255,47 @@ TEST_CASE("step: MTP, pipeline and prefill figures") {
   l.tp = 32;
   CHECK_THROWS_WITH_AS(c::decode_step(c::models::llama31_70b, cl, l, c::precision{}, w),
                        doctest::Contains("cluster has 16"), gpusched::error);
+}
+
+TEST_CASE("step: in-flight batching over attention-DP groups pays the unaligned prefills") {
+  // DeepSeek-V3 on 8 H200, attention DP8 + EP8; 64 sequences per group, 256 output tokens: each
+  // group admits a prompt in p = 64 / 256 = 1/4 of its iterations, so prefill is paid
+  // (1 - (3/4)^8) / (1/4) = 4 x (1 - 6561/65536) = 3.5995... times over.
+  const auto cl = c::uniform_cluster(hw::gpus::h200, 8, 1, u::gbit_per_s(400));
+  c::parallel_layout l;
+  l.attention_dp = 8;
+  const c::step_model sm(c::models::deepseek_v3, cl, l);
+  c::workload w;
+  w.batch = 64;
+  w.prompt = 512;
+  const auto pre = sm.prefill(c::precision{}, w);
+  auto wd = w;
+  wd.context = 512 + 128;
+  const auto dec = sm.decode(c::precision{}, wd);
+  const double stall = (1.0 - std::pow(0.75, 8)) / 0.25;
+  CHECK(stall == doctest::Approx(3.59954833984375));
+  // Only the group's own prefill work is waited for: the routed experts, dispatch and combine are
+  // spread over all eight GPUs (TensorRT-LLM tech blog 10: the slowest rank bounds the attention).
+  double spread = 0.0;
+  for (const auto& o : pre.by_operator)
+    if (o.name == "moe.experts" || o.name == "moe.dispatch" || o.name == "moe.combine") spread += o.time;
+  const double share = spread / pre.step_time;
+  REQUIRE(share > 0.0);
+  REQUIRE(share < 1.0);
+  const auto off = c::colocated_serving(sm, c::precision{}, w, 256);
+  const auto inf = c::colocated_serving(sm, c::precision{}, w, 256, {}, c::batching::in_flight);
+  CHECK(off.tokens_per_second_per_gpu ==
+        doctest::Approx(64.0 * 8 * 256 / (pre.stage_time + 256 * dec.stage_time) / 8));
+  const double waited = pre.stage_time * (share + stall * (1.0 - share));
+  CHECK(inf.tokens_per_second_per_gpu == doctest::Approx(64.0 * 8 * 256 / (waited + 256 * dec.stage_time) / 8));
+  // Between no stall and every prefill waited for in full.
+  CHECK(inf.tokens_per_second_per_gpu < off.tokens_per_second_per_gpu);
+  CHECK(inf.tokens_per_second_per_gpu >
+        64.0 * 8 * 256 / (stall * pre.stage_time + 256 * dec.stage_time) / 8);
+  // A group busy admitting in every iteration (p = 1): prefills always coincide, no extra cost.
+  w.batch = 256;
+  CHECK(c::colocated_serving(sm, c::precision{}, w, 256, {}, c::batching::in_flight).tokens_per_second_per_gpu ==
+        doctest::Approx(c::colocated_serving(sm, c::precision{}, w, 256).tokens_per_second_per_gpu));
 }
 
 TEST_CASE("cluster: the builder's GB200 NVL72 gives the catalog's uniform figures") {

@@ -132,40 +132,51 @@ std::vector<row> rows() {
   // TensorRT-LLM tech blog 1 "Pushing Latency Boundaries: Optimizing DeepSeek-R1 Performance on
   // NVIDIA B200 GPUs": 368 tokens/s per user at batch 1 on 8 B200, ISL 1K / OSL 2K, attention
   // TP8, MoE NVFP4 (TP4 x EP2, modelled as expert tensor parallelism over 8), 3 MTP layers.
-  // Assumed: acceptance 0.85 per draft (DeepSeek-V3 report: 85-90% for the second token); mean
-  // context 2,048. Measured and predicted in tokens/s per user.
+  // The blog's precision table: attention modules BF16, dense and MoE FFN NVFP4. The 368 step of
+  // its table is "relax acceptance", whose own table gives 3.06-3.10 accepted tokens per step for
+  // three MTP layers (strict: 2.82): 3.08 used. Assumed: mean context 2,048. Measured and
+  // predicted in tokens/s per user.
   out.push_back({"DeepSeek-R1 decode batch 1, 8 B200 NVFP4 (TP8, MTP 3)", "TensorRT-LLM tech blog 1", 368.0,
                  [&](const c::efficiency& e) {
                    auto w = decode_load(1, 2048);
                    w.mtp_depth = 3;
-                   w.acceptance = 0.85;
-                   return 1.0 / r1_tp8_b200.decode(trtllm_fp4(), w, e).tpot;
+                   w.acceptance = c::acceptance_for(3, 3.08);
+                   auto f = trtllm_fp4();
+                   f.weights = nf::bf16;
+                   f.activations = nf::bf16;
+                   return 1.0 / r1_tp8_b200.decode(f, w, e).tpot;
                  }});
   // TensorRT-LLM "How to get best performance on DeepSeek-R1" (docs/source/blogs/Best_perf_practice_
   // on_DeepSeek-R1_in_TensorRT-LLM.md), H200 min-latency: batch 1, ISL 1K / OSL 2K, TP8 with MoE
-  // EP4 (modelled as expert TP over 8), MTP 3, FP8 checkpoint: 158.1 tokens/s per user. Same
-  // assumptions as the B200 row (acceptance 0.85, context 2,048).
+  // EP4 (modelled as expert TP over 8), MTP 3, FP8 checkpoint: 158.1 tokens/s per user. The run
+  // uses strict acceptance (no relaxed-acceptance options); its dataset is not named, so blog 1's
+  // strict figure for three MTP layers, 2.82 accepted tokens per step, is used. Context 2,048.
   out.push_back({"DeepSeek-R1 decode batch 1, 8 H200 FP8 (TP8, MTP 3)", "TensorRT-LLM R1 best-perf doc", 158.1,
                  [&](const c::efficiency& e) {
                    auto w = decode_load(1, 2048);
                    w.mtp_depth = 3;
-                   w.acceptance = 0.85;
+                   w.acceptance = c::acceptance_for(3, 2.82);
                    return 1.0 / r1_tp8_h200.decode(c::precision{}, w, e).tpot;
                  }});
   // Same document, B200 max-throughput with FP16 KV cache: 4,548 output tokens/s per GPU,
   // attention DP8 + EP8 (tech blog 3 "Optimizing DeepSeek R1 Throughput on NVIDIA Blackwell GPUs":
   // ~4,600), ISL 1,024 / OSL 2,048 synthetic, 3,072 concurrent requests = 384 per GPU, no MTP,
-  // prefill and decode on the same GPUs (in-flight batching): colocated serving.
+  // prefill and decode on the same GPUs in trtllm-bench's in-flight batching (max 1,536 tokens per
+  // iteration: one 1K prompt admitted at a time per attention-DP rank): colocated serving with
+  // batching::in_flight.
   out.push_back({"DeepSeek-R1 serving 1K/2K, 8 B200 FP4 (DP8+EP8, 384/GPU)", "TensorRT-LLM R1 best-perf doc / blog 3",
                  4548.0, [&](const c::efficiency& e) {
                    c::workload w;
                    w.batch = 384;
                    w.prompt = 1024;
-                   return c::colocated_serving(r1_dp8_b200, trtllm_fp4(), w, 2048, e).tokens_per_second_per_gpu;
+                   return c::colocated_serving(r1_dp8_b200, trtllm_fp4(), w, 2048, e, c::batching::in_flight)
+                       .tokens_per_second_per_gpu;
                  }});
   // Same document, B200 max-throughput for R1-0528 with FP8 KV cache and FP8 attention (blog 3):
-  // 5,393 tokens/s per GPU at 7,168 concurrent = 896 per GPU. The section names no dataset; the
-  // sections around it use ISL 1,024 / OSL 2,048 (assumed).
+  // 5,393 tokens/s per GPU at 7,168 concurrent = 896 per GPU, in-flight batching with at most
+  // 2,048 tokens per iteration. The section names no dataset; the sections around it use ISL
+  // 1,024 / OSL 2,048 (assumed). Blog 3 measured FP8 KV + attention at +6% end to end at equal
+  // concurrency; the model gives it more (docs/cost.md).
   out.push_back({"DeepSeek-R1 serving 1K/2K, 8 B200 FP4 FP8-KV (896/GPU)", "TensorRT-LLM R1 best-perf doc", 5393.0,
                  [&](const c::efficiency& e) {
                    auto f = trtllm_fp4();
@@ -174,16 +185,18 @@ std::vector<row> rows() {
                    c::workload w;
                    w.batch = 896;
                    w.prompt = 1024;
-                   return c::colocated_serving(r1_dp8_b200, f, w, 2048, e).tokens_per_second_per_gpu;
+                   return c::colocated_serving(r1_dp8_b200, f, w, 2048, e, c::batching::in_flight)
+                       .tokens_per_second_per_gpu;
                  }});
   // Same document, H200 max-throughput: FP8 checkpoint, DP8 + EP8, ISL 1,024 / OSL 2,048, 1,024
-  // concurrent = 128 per GPU: 1,436 tokens/s per GPU.
+  // concurrent = 128 per GPU, in-flight batching: 1,436 tokens/s per GPU.
   out.push_back({"DeepSeek-R1 serving 1K/2K, 8 H200 FP8 (DP8+EP8, 128/GPU)", "TensorRT-LLM R1 best-perf doc", 1436.2,
                  [&](const c::efficiency& e) {
                    c::workload w;
                    w.batch = 128;
                    w.prompt = 1024;
-                   return c::colocated_serving(r1_dp8_h200, c::precision{}, w, 2048, e).tokens_per_second_per_gpu;
+                   return c::colocated_serving(r1_dp8_h200, c::precision{}, w, 2048, e, c::batching::in_flight)
+                       .tokens_per_second_per_gpu;
                  }});
   return out;
 }
@@ -196,13 +209,14 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Median absolute error over rows (skipping `skip`), the objective of the global fit.
+// The objective of the global fit over rows (skipping `skip`): the worst absolute error first, as
+// the acceptance band is a worst-case criterion, and the median as a tie-breaker. (A median-first
+// objective let the fit sacrifice rows: two left the band.)
 double objective(const std::vector<row>& r, const c::efficiency& e, std::size_t skip) {
   std::vector<double> err;
   for (std::size_t i = 0; i < r.size(); ++i)
     if (i != skip) err.push_back(abs_error(r[i].predict(e), r[i].measured));
-  // Median first, the worst row as a tie-breaker, so no single row is sacrificed.
-  return median(err) + 0.25 * *std::max_element(err.begin(), err.end());
+  return *std::max_element(err.begin(), err.end()) + 0.25 * median(err);
 }
 
 // Coordinate descent over a fixed grid of each global factor, two sweeps.
@@ -216,14 +230,14 @@ c::efficiency fit(const std::vector<row>& r, std::size_t skip) {
   e.overlap = 0.5;
   e.kernel_latency = 2e-6;
   e.step_overhead = 0.0;
-  // Grids span what kernels plausibly reach: GEMM/attention 30-80% of dense peak, streaming
-  // kernels 60-90% of HBM bandwidth, collectives 50-90% of link bandwidth.
+  // Grids span what kernels plausibly reach: GEMM/attention 20-80% of dense peak, 15-90% of HBM
+  // bandwidth (down to what small decode GEMMs reach end to end), collectives 50-90% of links.
   const std::vector<double> computes = {0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8};
-  const std::vector<double> memories = {0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+  const std::vector<double> memories = {0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
   const std::vector<double> networks = {0.5, 0.6, 0.7, 0.8, 0.9};
   const std::vector<double> overlaps = {0.0, 0.25, 0.5, 0.75, 1.0};
-  // Kernel latency 1-8 us (launch gap plus ramp-up and tail of one kernel under CUDA graphs);
-  // per-step host overhead 0-4 ms (scheduling, sampling).
+  // Kernel latency 1-12 us (1 us: the launch gap under CUDA graphs with programmatic dependent
+  // launch, the physical floor); per-step host overhead 0-8 ms (scheduling, sampling).
   const std::vector<double> kernels = {1e-6, 2e-6, 3e-6, 4e-6, 6e-6, 8e-6, 12e-6};
   const std::vector<double> steps = {0.0, 0.25e-3, 0.5e-3, 1e-3, 2e-3, 4e-3, 8e-3};
   for (int sweep = 0; sweep < 2; ++sweep) {
@@ -257,11 +271,7 @@ TEST_CASE("validation: every published row within 50%, median within 25%, with g
     const double p = x.predict(defaults);
     err.push_back(abs_error(p, x.measured));
     std::printf("%-55s %12.1f %12.1f %7.1f%%\n", x.name.c_str(), x.measured, p, 100.0 * err.back());
-    // Rows the global model cannot bring inside 50% (docs/cost.md explains each); they are kept,
-    // reported, and held to 60% so a regression still fails.
-    const bool known_miss = x.name.find("batch 1, 8 B200") != std::string::npos ||
-                            x.name.find("FP8-KV (896/GPU)") != std::string::npos;
-    CHECK_MESSAGE(err.back() <= (known_miss ? 0.60 : 0.50), x.name << " (" << x.source << ")");
+    CHECK_MESSAGE(err.back() <= 0.50, x.name << " (" << x.source << ")");
   }
   const double med = median(err), worst = *std::max_element(err.begin(), err.end());
   std::printf("median error %.1f%%, worst %.1f%%\n", 100.0 * med, 100.0 * worst);
@@ -280,8 +290,8 @@ TEST_CASE("validation: leave-one-out, factors fitted without a row still predict
                 r[i].name.c_str(), 100.0 * err, e.compute, e.memory, e.network, e.overlap, e.kernel_latency * 1e6, e.step_overhead * 1e3);
   }
   std::printf("leave-one-out: %d of %zu rows within 50%%\n", within, r.size());
-  // Reported, and required for all but the two rows that miss the band in-sample as well.
-  CHECK(within >= static_cast<int>(r.size()) - 2);
+  // Every row, predicted by factors fitted without it, stays within the band.
+  CHECK(within == static_cast<int>(r.size()));
 }
 
 TEST_CASE("validation: the library defaults are the global fit on all rows") {

@@ -120,6 +120,22 @@ inline double accepted_tokens(int depth, double a) {
   return total;
 }
 
+/// The per-draft acceptance `a` at which `depth` drafts yield `mean_accepted` tokens per step on
+/// average (the inverse of accepted_tokens; sources usually publish the mean accepted length, e.g.
+/// TensorRT-LLM's "acceptance rate" 2.82 for three MTP layers). Needs 1 <= mean_accepted <= 1 + depth.
+inline double acceptance_for(int depth, double mean_accepted) {
+  const char* where = "cost::acceptance_for";
+  require(depth >= 1, where, "depth must be >= 1, got " + std::to_string(depth));
+  require(std::isfinite(mean_accepted) && mean_accepted >= 1.0 && mean_accepted <= 1.0 + depth, where,
+          "mean accepted tokens must lie in [1, 1 + depth], got " + std::to_string(mean_accepted));
+  double lo = 0.0, hi = 1.0;  // accepted_tokens is increasing in a: bisect to double precision
+  for (int i = 0; i < 60; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (accepted_tokens(depth, mid) < mean_accepted ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
 /// Per-GPU expert load from per-expert token counts and the GPU each expert (replica) lives on:
 /// the `gpu_load` / `gpu_experts` inputs of a workload. Token counts of replicas are whatever the
 /// placement dispatches to each replica.
@@ -426,21 +442,50 @@ struct serving_estimate {
   seconds tpot = 0.0;                      ///< decode time per output token at the mean context
 };
 
-/// Prefill and decode sharing the same GPUs (an offline batch, as MLPerf's Offline scenario): each
-/// batch of `w.batch` sequences per attention group is prefilled in one step, then decoded for
-/// `output` tokens at the mean context prompt + output / 2.
+/// How colocated serving admits prompts.
+enum class batching {
+  offline,   ///< each batch is prefilled in one step, then decoded (MLPerf Offline)
+  in_flight  ///< continuous batching: each attention group admits prompts into its decode iterations
+};
+
+/// Prefill and decode sharing the same GPUs: each batch of `w.batch` sequences per attention group
+/// is prefilled, then decoded for `output` tokens at the mean context prompt + output / 2.
+///
+/// batching::offline prefills every group's batch in one step. batching::in_flight (TensorRT-LLM,
+/// vLLM, SGLang serving) admits a new prompt into a group's decode iteration when one of its
+/// sequences finishes, independently per attention group; the groups meet at every MoE layer, so an
+/// iteration in which any group prefills runs at that group's pace. With p = min(1, batch x
+/// accepted tokens per step / output) the chance that a given group prefills in an iteration, the
+/// prefill time is paid (1 - (1 - p)^attention_dp) / p times over (1 for a single group, up to
+/// attention_dp when prefills never coincide). Only the prefill work that stays in the group is
+/// stalled for: the routed experts, dispatch and combine of an expert-parallel stage are spread over
+/// all its GPUs.
 inline serving_estimate colocated_serving(const step_model& sm, const precision& f, workload w, double output,
-                                          const efficiency& e = {}) {
+                                          const efficiency& e = {}, batching b = batching::offline) {
   require(std::isfinite(output) && output >= 1.0, "cost::colocated_serving", "output must be >= 1 token");
   const auto& l = sm.layout();
   const auto pre = sm.prefill(f, w, e);
   w.context = w.prompt + output / 2.0;
   const auto dec = sm.decode(f, w, e);
-  const double steps = output / accepted_tokens(w.mtp_depth, w.acceptance);
+  const double accepted = accepted_tokens(w.mtp_depth, w.acceptance);
+  const double steps = output / accepted;
+  double prefill_time = pre.stage_time;
+  if (b == batching::in_flight && l.attention_dp > 1) {
+    const double p = std::min(1.0, w.batch * accepted / output);
+    const double stall = p > 0.0 ? (1.0 - std::pow(1.0 - p, l.attention_dp)) / p : 1.0;
+    // Expert-parallel work (routed experts, dispatch, combine) of one group's prompt is spread over
+    // the whole stage and is not waited for; the rest (attention, dense and shared layers) is.
+    double spread = 0.0;
+    if (l.expert_parallel)
+      for (const auto& o : pre.by_operator)
+        if (o.name == "moe.experts" || o.name == "moe.dispatch" || o.name == "moe.combine") spread += o.time;
+    const double spread_share = pre.step_time > 0.0 ? std::min(1.0, spread / pre.step_time) : 0.0;
+    prefill_time = pre.stage_time * (spread_share + stall * (1.0 - spread_share));
+  }
   serving_estimate s;
   s.ttft = pre.step_time;
   s.tpot = dec.tpot;
-  const double seconds_per_batch = pre.stage_time + steps * dec.stage_time;
+  const double seconds_per_batch = prefill_time + steps * dec.stage_time;
   s.tokens_per_second_per_gpu = w.batch * l.attention_dp * output / seconds_per_batch / l.gpus();
   return s;
 }
@@ -448,8 +493,8 @@ inline serving_estimate colocated_serving(const step_model& sm, const precision&
 /// colocated_serving of model `m` on cluster `c` with layout `l`.
 inline serving_estimate colocated_serving(const model_spec& m, const cluster& c, const parallel_layout& l,
                                           const precision& f, const workload& w, double output,
-                                          const efficiency& e = {}) {
-  return colocated_serving(step_model(m, c, l), f, w, output, e);
+                                          const efficiency& e = {}, batching b = batching::offline) {
+  return colocated_serving(step_model(m, c, l), f, w, output, e, b);
 }
 
 /// Prefill and decode on separate GPU pools (disaggregated serving), sized so the prefill pool
