@@ -5,6 +5,7 @@
 //   kv_tiers                                   built-in synthetic trace, 3 tiers, default policy
 //   kv_tiers --trace conversation_trace.jsonl --tiers 1 --compare
 //   kv_tiers --hbm-percent 10 --host-gbps 64 --json
+//   kv_tiers --prefetch 32                     prefetch the blocks of the next 32 queued requests
 //
 // Defaults (issue 5): HBM = 5% of the trace's distinct blocks; host = 4x HBM over NVLink-C2C
 // (450 GB/s each way); context-memory tier = 20x HBM over the NIC (100 GB/s); DeepSeek-V3 in FP8:
@@ -32,6 +33,7 @@ struct setup {
   std::size_t tiers = 3;
   double hbm_percent = 5, host_factor = 4, context_factor = 20;
   double host_gbps = 450, context_gbps = 100;
+  std::size_t prefetch = 0;  // queue depth seen by the prefetch policy (0: no prefetch)
   kv::hierarchy_options options{};
 };
 
@@ -49,13 +51,13 @@ result run(const std::vector<kv::request>& rs, std::size_t distinct, const setup
   const std::size_t ctx = s.tiers >= 3 ? static_cast<std::size_t>(s.context_factor * static_cast<double>(hbm)) : 0;
   using T0 = kv::tier<P>;
   using T1 = kv::tier<pol::lru>;
-  kv::hierarchy<T0, T1, T1> h(
+  kv::prefetching_hierarchy<T0, T1, T1> h(
       s.options, T0(hbm, P{}, {}, "hbm"),
       T1(host, pol::lru{}, kv::tier_link::symmetric(units::gb_per_s(s.host_gbps), units::microseconds(10)), "host"),
       T1(ctx, pol::lru{}, kv::tier_link::symmetric(units::gb_per_s(s.context_gbps), units::microseconds(50)),
          "context"));
   kv::vector_source src(rs);
-  return {std::string(P::name), h.replay(src), {hbm, host, ctx}};
+  return {std::string(P::name), h.replay(src, s.prefetch), {hbm, host, ctx}};
 }
 
 nlohmann::json to_json(const result& r, std::size_t tiers) {
@@ -66,12 +68,14 @@ nlohmann::json to_json(const result& r, std::size_t tiers) {
                    {"ttft_s", {{"mean", r.stats.ttft_mean()},
                                {"p50", r.stats.ttft_percentile(50)},
                                {"p90", r.stats.ttft_percentile(90)},
-                               {"p99", r.stats.ttft_percentile(99)}}}};
+                               {"p99", r.stats.ttft_percentile(99)}}},
+                   {"prefetch_used", r.stats.prefetch_used}};
   for (std::size_t k = 0; k < tiers; ++k) {
     const auto& t = r.stats.tiers[k];
     j["tiers"].push_back({{"name", t.name}, {"capacity_blocks", r.capacity[k]}, {"hits", t.hits},
                           {"loaded", t.loaded}, {"recomputed", t.recomputed}, {"inserted", t.inserted},
                           {"evictions", t.evictions}, {"demotions", t.demotions},
+                          {"prefetched", t.prefetched},
                           {"bytes_read", t.bytes_read}, {"bytes_written", t.bytes_written}});
   }
   return j;
@@ -91,6 +95,12 @@ void print(const result& r, std::size_t tiers) {
                 static_cast<unsigned long long>(t.evictions), static_cast<unsigned long long>(t.demotions),
                 t.bytes_read / 1e9, t.bytes_written / 1e9);
   }
+  std::uint64_t prefetched = 0;
+  for (const auto& t : r.stats.tiers) prefetched += t.prefetched;
+  if (prefetched > 0)
+    std::printf("  prefetched %llu blocks into HBM, %llu of them used\n",
+                static_cast<unsigned long long>(prefetched),
+                static_cast<unsigned long long>(r.stats.prefetch_used));
   std::printf("  TTFT (s): mean %.3f  p50 %.3f  p90 %.3f  p99 %.3f\n", r.stats.ttft_mean(),
               r.stats.ttft_percentile(50), r.stats.ttft_percentile(90), r.stats.ttft_percentile(99));
 }
@@ -115,6 +125,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--host-gbps", s.host_gbps, "host link, GB/s each way")->check(CLI::PositiveNumber);
   app.add_option("--context-gbps", s.context_gbps, "context tier link, GB/s each way")->check(CLI::PositiveNumber);
+  app.add_option("--prefetch", s.prefetch, "prefetch for the next N queued requests that have arrived (0: off)");
   app.add_option("--kb-per-token", s.options.rates.bytes_per_token, "KV bytes per token")
       ->transform([](std::string v) { return std::to_string(std::stod(v) * 1e3); })
       ->check(CLI::PositiveNumber);
