@@ -12,7 +12,10 @@
 // after clamping; OFP8's "saturating" conversion mode). NaN and Inf are rejected by the codecs
 // before they reach these helpers; the helpers themselves map them as documented per function.
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -83,18 +86,39 @@ inline float decode_e4m3(std::uint8_t code) {
   return static_cast<float>(negative ? -v : v);
 }
 
-/// The E4M3 code of a float after round_e4m3 (NaN -> 0x7F; Inf saturates to +-448).
+/// decode_e4m3 from a table built once (the codecs' per-block scale lookup).
+inline float e4m3_value(std::uint8_t code) {
+  static const auto table = [] {
+    std::array<float, 256> t{};
+    for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = decode_e4m3(static_cast<std::uint8_t>(c));
+    return t;
+  }();
+  return table[code];
+}
+
+/// Midpoints between consecutive non-negative finite E4M3 values (codes 0-126), built once. Each
+/// is exact in float: two neighbours have at most 4 significant bits, their mean at most 5.
+inline const std::array<float, 126>& e4m3_midpoints() {
+  static const auto table = [] {
+    std::array<float, 126> t{};
+    for (std::size_t c = 0; c < t.size(); ++c)
+      t[c] = 0.5f * (decode_e4m3(static_cast<std::uint8_t>(c)) + decode_e4m3(static_cast<std::uint8_t>(c + 1)));
+    return t;
+  }();
+  return table;
+}
+
+/// The E4M3 code of a float after round_e4m3 (NaN -> 0x7F; Inf saturates to +-448). The magnitude's
+/// code is the number of midpoints below it, plus one at a tie above an odd code (ties to even):
+/// the same code as rounding with round_to_shape (tested over every tie and a sweep of floats).
 inline std::uint8_t encode_e4m3(float x) {
   if (std::isnan(x)) return 0x7F;
   const std::uint8_t sign = std::signbit(x) ? 0x80 : 0x00;
-  const double r = std::fabs(std::isinf(x) ? static_cast<double>(e4m3_max) : round_to_shape(x, e4m3_shape));
-  if (r == 0.0) return sign;
-  int e = 0;
-  std::frexp(r, &e);
-  const int exponent = e - 1;
-  if (exponent < -6) return static_cast<std::uint8_t>(sign | static_cast<int>(std::ldexp(r, 9)));
-  const int mantissa = static_cast<int>(std::ldexp(r, 3 - exponent)) - 8;
-  return static_cast<std::uint8_t>(sign | ((exponent + 7) << 3) | mantissa);
+  const float a = std::fabs(x);
+  const auto& mid = e4m3_midpoints();
+  auto code = static_cast<std::size_t>(std::lower_bound(mid.begin(), mid.end(), a) - mid.begin());
+  if (code < mid.size() && mid[code] == a && (code & 1u) != 0) ++code;  // beyond 448: code 126, saturated
+  return static_cast<std::uint8_t>(sign | code);
 }
 
 /// The value of an E5M2 code (exponent field 31: Inf for mantissa 0, else NaN).
@@ -137,15 +161,14 @@ inline float decode_e2m1(std::uint8_t code) {
 /// The E2M1 code of a finite float: round to nearest even on the grid, saturating at +-6. The sign
 /// bit is set only for x < 0 (so -0 encodes as +0, as in NVIDIA's recipe).
 inline std::uint8_t encode_e2m1(float x) {
-  // Midpoints between neighbouring magnitudes; at a tie the even code (0, 2, 4, 6) wins.
-  constexpr float midpoints[7] = {0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.0f};
+  // Count the midpoints between neighbouring magnitudes (0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5) below
+  // |x|; at a tie the even code (0, 2, 4, 6) wins, so the three midpoints above an odd code (0.75,
+  // 1.75, 3.5) step up. Straight-line comparisons: branch-free, and vectorised in the codecs' loops.
   const float a = std::fabs(x);
-  // Branch-free: count the midpoints below a, then step up off a tie below an odd code.
-  int code = 0;
-  for (float m : midpoints) code += a > m ? 1 : 0;
-  int tie = 0;
-  for (int i = 1; i < 7; i += 2) tie |= (a == midpoints[i] && code == i) ? 1 : 0;
-  code += tie;
+  const int code = static_cast<int>(a > 0.25f) + static_cast<int>(a > 0.75f) + static_cast<int>(a > 1.25f) +
+                   static_cast<int>(a > 1.75f) + static_cast<int>(a > 2.5f) + static_cast<int>(a > 3.5f) +
+                   static_cast<int>(a > 5.0f) +
+                   static_cast<int>((a == 0.75f) | (a == 1.75f) | (a == 3.5f));
   return static_cast<std::uint8_t>(code | (x < 0.0f ? 0x8 : 0x0));
 }
 

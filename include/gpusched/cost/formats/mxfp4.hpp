@@ -56,19 +56,19 @@ inline mxfp4_tensor quantize_mxfp4(std::span<const float> values) {
   t.codes.assign(values.size() / 2, 0);
   t.scales.assign(values.size() / mxfp4_block, 0);
   for (std::size_t b = 0; b < t.scales.size(); ++b) {
-    const auto block = values.subspan(b * mxfp4_block, mxfp4_block);
+    const float* block = values.data() + b * mxfp4_block;
     float amax = 0.0f;
-    for (float v : block) amax = std::max(amax, std::fabs(v));
+    for (std::size_t k = 0; k < mxfp4_block; ++k) amax = std::max(amax, std::fabs(block[k]));
     t.scales[b] = mxfp4_scale_code(amax);
-    const int exponent = static_cast<int>(t.scales[b]) - 127;
-    for (std::size_t k = 0; k < mxfp4_block; ++k) {
-      // Scaling by a power of two is exact (in double, even for float subnormals), and |scaled| < 8
-      // so the float conversion is exact too.
-      const double scaled = std::ldexp(static_cast<double>(block[k]), -exponent);
-      const std::uint8_t c = encode_e2m1(static_cast<float>(scaled));
-      const std::size_t i = b * mxfp4_block + k;
-      t.codes[i / 2] |= static_cast<std::uint8_t>(i % 2 == 0 ? c : c << 4);
-    }
+    // 2^-exponent is an exact float for |exponent| <= 127 (2^-127 as a subnormal), and a float
+    // product is the exact product rounded once: the same value as scaling in double and rounding
+    // to float. |scaled| < 8, so nothing overflows.
+    const float inverse = std::ldexp(1.0f, 127 - static_cast<int>(t.scales[b]));
+    std::uint8_t c[mxfp4_block] = {};
+    for (std::size_t k = 0; k < mxfp4_block; ++k) c[k] = encode_e2m1(block[k] * inverse);
+    std::uint8_t* out = t.codes.data() + b * (mxfp4_block / 2);
+    for (std::size_t j = 0; j < mxfp4_block / 2; ++j)
+      out[j] = static_cast<std::uint8_t>(c[2 * j] | (c[2 * j + 1] << 4));
   }
   return t;
 }
@@ -81,13 +81,14 @@ inline void dequantize_mxfp4(const mxfp4_tensor& t, std::span<float> out) {
   require(t.size % mxfp4_block == 0 && t.codes.size() == t.size / 2 && t.scales.size() == t.size / mxfp4_block,
           where, "inconsistent tensor: codes/scales do not match its size");
   for (std::size_t b = 0; b < t.scales.size(); ++b) {
-    require(t.scales[b] != 0xFF, where, "scale " + std::to_string(b) + " is the E8M0 NaN code");
-    const int exponent = static_cast<int>(t.scales[b]) - 127;
-    for (std::size_t k = 0; k < mxfp4_block; ++k) {
-      const std::size_t i = b * mxfp4_block + k;
-      const std::uint8_t byte = t.codes[i / 2];
-      const float v = decode_e2m1(i % 2 == 0 ? byte : static_cast<std::uint8_t>(byte >> 4));
-      out[i] = static_cast<float>(std::ldexp(static_cast<double>(v), exponent));
+    if (t.scales[b] == 0xFF) throw error(where, "scale " + std::to_string(b) + " is the E8M0 NaN code");
+    // The product of an E2M1 value and 2^exponent is exact in double; one rounding to float.
+    const double scale = std::ldexp(1.0, static_cast<int>(t.scales[b]) - 127);
+    const std::uint8_t* in = t.codes.data() + b * (mxfp4_block / 2);
+    float* o = out.data() + b * mxfp4_block;
+    for (std::size_t j = 0; j < mxfp4_block / 2; ++j) {
+      o[2 * j] = static_cast<float>(decode_e2m1(in[j]) * scale);
+      o[2 * j + 1] = static_cast<float>(decode_e2m1(static_cast<std::uint8_t>(in[j] >> 4)) * scale);
     }
   }
 }
