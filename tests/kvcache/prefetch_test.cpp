@@ -28,13 +28,16 @@ static_assert(!kv::prefetch_policy<missing_prefetch>);
 // Two tiers: HBM of 8 blocks, host of 100 over a `bw` link; one GPU, so r1 waits for r0.
 // r0 = {1,2} (1024 tokens, 0.0512 s of prefill); r1 = {10,11,12} with 10 and 11 in the host.
 // A 512-token block is 512 x 35 KB = 17.92 MB.
-template <class Prefetch>
-auto two_requests(double bw, double r1_arrival, bool arrived_only) {
+template <class Prefetch, class Admission = kv::admit_all>
+auto two_requests(double bw, double r1_arrival, bool arrived_only,
+                  kv::inclusion mode = kv::inclusion::exclusive, std::size_t max_blocks = 0) {
   kv::hierarchy_options o;
   o.rates.gpus = 1;
   o.prefetch_arrived_only = arrived_only;
-  using H = kv::basic_hierarchy<kv::admit_all, Prefetch, T, T>;
+  o.mode = mode;
+  using H = kv::basic_hierarchy<Admission, Prefetch, T, T>;
   auto h = std::make_unique<H>(o, T(8), T(100, pol::lru{}, kv::tier_link::symmetric(bw, 0.0)));
+  if constexpr (requires { h->prefetcher().max_blocks; }) h->prefetcher().max_blocks = max_blocks;
   for (const kv::block_id b : {10, 11}) {
     kv::access_info a;
     a.key = b;
@@ -94,6 +97,36 @@ TEST_CASE("prefetch: one window, hand-worked") {
     const auto& known = hk->stats();
     CHECK(known.tiers[1].prefetched == 2);
     CHECK(known.ttft[1] == doctest::Approx(0.0512 - 0.01 + 0.0256));
+  }
+}
+
+namespace {
+// Admission that keeps every block out of HBM (tier 0).
+struct refuse_hbm {
+  [[nodiscard]] bool admit(std::size_t tier, kv::block_id /*b*/) const { return tier != 0; }
+};
+}  // namespace
+
+TEST_CASE("prefetch: inclusive copies, max_blocks caps a window, admission is respected") {
+  SUBCASE("inclusive: the block is copied up and stays below") {
+    const auto h = two_requests<kv::prefetch_queue>(525e6, 0.0, true, kv::inclusion::inclusive);
+    CHECK(h->stats().tiers[1].prefetched == 1);
+    CHECK(h->stats().ttft[1] == doctest::Approx(0.0512 + 0.0512));
+    CHECK(h->get<0>().contains(10));
+    CHECK(h->get<1>().contains(10));
+  }
+  SUBCASE("max_blocks = 1 with budget for both") {
+    const auto h = two_requests<kv::prefetch_queue>(5250e6, 0.0, true, kv::inclusion::exclusive, 1);
+    CHECK(h->stats().tiers[1].prefetched == 1);
+    // Block 11 is loaded on demand: 17.92 MB / 5.25 GB/s = 3.4 ms, then block 12's prefill.
+    CHECK(h->stats().ttft[1] == doctest::Approx(0.0512 + 512 * 35e3 / 5250e6 + 0.0256));
+  }
+  SUBCASE("an admission policy that refuses HBM refuses prefetch too") {
+    const auto with = two_requests<kv::prefetch_queue, refuse_hbm>(5250e6, 0.0, true);
+    const auto without = two_requests<kv::no_prefetch, refuse_hbm>(5250e6, 0.0, true);
+    CHECK(with->stats().tiers[1].prefetched == 0);
+    CHECK(with->get<0>().size() == 0);
+    CHECK(with->stats().ttft[1] == doctest::Approx(without->stats().ttft[1]));
   }
 }
 

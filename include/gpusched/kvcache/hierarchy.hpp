@@ -317,7 +317,7 @@ class basic_hierarchy {
       const std::size_t k = h_->where(r.blocks[i]);
       if (k == 0 || k == basic_hierarchy::levels) return false;
       const double bytes = block_bytes(r, i);
-      if (budget_[k] < bytes) return false;
+      if (budget_[k] < bytes || !h_->admit_.admit(0, r.blocks[i])) return false;
       access_info a;
       a.key = r.blocks[i];
       a.parent = i > 0 ? r.blocks[i - 1] : 0;

@@ -30,8 +30,9 @@ class prefetch_context {
   [[nodiscard]] virtual double budget(std::size_t k) const = 0;
   /// Bytes of block `position` of r.
   [[nodiscard]] virtual double block_bytes(const request& r, std::size_t position) const = 0;
-  /// Moves block `position` of r from its lower tier into HBM. False (nothing moved) when it is
-  /// not in a lower tier, its tier's budget is short, or HBM has no evictable slot.
+  /// Moves block `position` of r from its lower tier into HBM (inclusive hierarchies keep the
+  /// lower copy). False (nothing moved) when it is not in a lower tier, its tier's budget is
+  /// short, the admission policy refuses it HBM, or HBM has no evictable slot.
   virtual bool fetch(const request& r, std::size_t position) = 0;
 };
 
