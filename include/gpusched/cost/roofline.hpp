@@ -37,9 +37,9 @@ struct efficiency {
   double compute = 0.30;   ///< fraction of dense peak FLOPS reached by GEMM and attention kernels
   double memory = 0.25;    ///< fraction of HBM bandwidth reached end to end (small decode GEMMs dominate)
   double network = 0.90;   ///< fraction of link bandwidth reached by collectives
-  double overlap = 1.00;   ///< with overlap on: fraction of min(compute, communication) hidden
+  double overlap = 0.75;   ///< with overlap on: fraction of min(compute, communication) hidden
   seconds kernel_latency = units::microseconds(1);  ///< fixed cost of one kernel: launch gap, ramp-up and tail
-  seconds step_overhead = 0.0;  ///< per step, once: scheduling, sampling, host sync
+  seconds step_overhead = units::microseconds(250);  ///< per step, once: scheduling, sampling, host sync
   seconds collective_latency = units::microseconds(5);  ///< software cost of one collective step (not fitted)
 };
 

@@ -29,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -287,100 +288,106 @@ inline step_result step_model::evaluate(const precision& f, const workload& w, c
   const double act = 2.0;  // BF16 activations between kernels
   const number_format ew = f.expert_weights.value_or(f.weights), ea = f.expert_activations.value_or(f.activations);
 
-  // ---- attention block (every layer) ----
-  detail::layer_sum attn;
-  attn.op("attention.projections", gemm(T, attention_params(m) / (tp * h), h, f.weights, f.activations, gpu, e),
-          detail::projection_kernels(m), e);
-  {
-    const double heads = m.heads / tp;
-    double pairs = 0.0, kv_bytes = 0.0;  // per attention group, per layer (averaged over window kinds)
-    const double kv_per_token_layer = kv_elements_per_layer(m) * bytes_of(f.kv_cache);
-    const double windowed = static_cast<double>(m.windowed_layers) / m.layers;
-    if (p == phase::decode) {
-      const double ctx = w.context * (1.0 - windowed) + std::min<double>(w.context, m.window) * windowed;
-      pairs = T * ctx;
-      kv_bytes = w.batch * ctx * kv_per_token_layer * detail::kv_share(m, l_.tp);
-    } else {
-      const double S = w.prompt, P = w.prompt * w.cached_fraction;
-      const double full = (S * S - P * P) / 2.0;
-      const double win = m.window > 0 ? std::min(full, (S - P) * static_cast<double>(m.window)) : full;
-      pairs = w.batch * (full * (1.0 - windowed) + win * windowed);
-      kv_bytes = w.batch * S * kv_per_token_layer * detail::kv_share(m, l_.tp);  // write new, read cached
-    }
-    attn.op("attention.core",
-            roofline(pairs * detail::attention_pair_flops(m, heads, p), kv_bytes + T * h * act, f.attention, gpu, e),
-            detail::core_kernels, e);
-  }
-  attn.op("elementwise", elementwise(8.0 * T * h, act, gpu, e), detail::elementwise_kernels, e);
-  if (l_.tp > 1) attn.comm("attention.allreduce", detail::all_reduce_with(tp_, T * h * act, l_.allreduce, e));
-
-  // ---- feed-forward: dense layers ----
-  detail::layer_sum dense = attn;
-  if (dense_ffn_layers(m) > 0) {
-    dense.op("ffn.dense", gemm(T, 3.0 * m.dense_intermediate / tp, h, f.weights, f.activations, gpu, e),
-             detail::mlp_kernels, e);
-    if (l_.tp > 1) dense.comm("ffn.allreduce", detail::all_reduce_with(tp_, T * h * act, l_.allreduce, e));
-  }
-
-  // ---- feed-forward: MoE layers ----
-  detail::layer_sum moe = attn;
-  if (is_moe(m)) {
-    const double N = T * adp;  // distinct tokens entering the stage's MoE
-    const double k = m.active_experts;
-    // The router gate is tiny and kept in higher precision: costed in the attention format.
-    moe.op("moe.router", gemm(T, m.experts, h, f.attention, f.attention, gpu, e), detail::router_kernels, e);
-    if (m.shared_experts > 0)
-      moe.op("moe.shared_expert", gemm(T, 3.0 * m.expert_intermediate * m.shared_experts / tp, h, f.weights,
-                                       f.activations, gpu, e),
-             detail::mlp_kernels, e);
-    if (l_.expert_parallel) {
-      const double n = 3.0 * m.expert_intermediate;
-      if (w.gpu_load) {
-        // The busiest GPU (in time) sets the layer: its rows and its experts.
-        const double total = w.gpu_load->sum();
-        op_cost worst{};
-        for (Eigen::Index g = 0; g < w.gpu_load->size(); ++g) {
-          const double experts_g = w.gpu_experts ? (*w.gpu_experts)[g] : m.experts / G;
-          const auto c = grouped_gemm_uniform(experts_g, N * k * (*w.gpu_load)[g] / total, n, h, ew, ea, gpu, e);
-          if (c.time() > worst.time()) worst = c;
-        }
-        moe.op("moe.experts", worst, detail::expert_kernels, e);
+  // The per-layer costs of `T` tokens per attention group (the step's tokens, or one draft
+  // token per sequence for an MTP draft pass): the dense-layer and MoE-layer sums.
+  auto layers = [&](double T) {
+    // ---- attention block (every layer) ----
+    detail::layer_sum attn;
+    attn.op("attention.projections", gemm(T, attention_params(m) / (tp * h), h, f.weights, f.activations, gpu, e),
+            detail::projection_kernels(m), e);
+    {
+      const double heads = m.heads / tp;
+      double pairs = 0.0, kv_bytes = 0.0;  // per attention group, per layer (averaged over window kinds)
+      const double kv_per_token_layer = kv_elements_per_layer(m) * bytes_of(f.kv_cache);
+      const double windowed = static_cast<double>(m.windowed_layers) / m.layers;
+      if (p == phase::decode) {
+        const double ctx = w.context * (1.0 - windowed) + std::min<double>(w.context, m.window) * windowed;
+        pairs = T * ctx;
+        kv_bytes = w.batch * ctx * kv_per_token_layer * detail::kv_share(m, l_.tp);
       } else {
-        const double rows = N * k / G * w.expert_imbalance;
-        moe.op("moe.experts", grouped_gemm_uniform(m.experts / G, rows, n, h, ew, ea, gpu, e),
-               detail::expert_kernels, e);
+        const double S = w.prompt, P = w.prompt * w.cached_fraction;
+        const double full = (S * S - P * P) / 2.0;
+        const double win = m.window > 0 ? std::min(full, (S - P) * static_cast<double>(m.window)) : full;
+        pairs = w.batch * (full * (1.0 - windowed) + win * windowed);
+        kv_bytes = w.batch * S * kv_per_token_layer * detail::kv_share(m, l_.tp);  // write new, read cached
       }
-      if (l_.stage_gpus() > 1) {
-        const double tokens_per_gpu = N / G;
-        if (w.dispatch_traffic) {
-          moe.comm("moe.dispatch", all_to_all(c_, stage_, *w.dispatch_traffic, e));
-          const Eigen::MatrixXd combine =
-              w.dispatch_traffic->transpose() * (bytes_of(f.combine) / bytes_of(f.dispatch));
-          moe.comm("moe.combine", all_to_all(c_, stage_, combine, e));
-        } else {
-          // Port seconds per byte-per-token: precomputed for a uniform load, else one G x G pass.
-          double port = a2a_.uniform_port, sent = a2a_.uniform_sent;
-          if (w.gpu_load) {
-            const Eigen::VectorXd share = *w.gpu_load / w.gpu_load->sum();
-            std::tie(port, sent) = detail::a2a_weighted(a2a_, share);
+      attn.op("attention.core",
+              roofline(pairs * detail::attention_pair_flops(m, heads, p), kv_bytes + T * h * act, f.attention, gpu, e),
+              detail::core_kernels, e);
+    }
+    attn.op("elementwise", elementwise(8.0 * T * h, act, gpu, e), detail::elementwise_kernels, e);
+    if (l_.tp > 1) attn.comm("attention.allreduce", detail::all_reduce_with(tp_, T * h * act, l_.allreduce, e));
+
+    // ---- feed-forward: dense layers ----
+    detail::layer_sum dense = attn;
+    if (dense_ffn_layers(m) > 0) {
+      dense.op("ffn.dense", gemm(T, 3.0 * m.dense_intermediate / tp, h, f.weights, f.activations, gpu, e),
+               detail::mlp_kernels, e);
+      if (l_.tp > 1) dense.comm("ffn.allreduce", detail::all_reduce_with(tp_, T * h * act, l_.allreduce, e));
+    }
+
+    // ---- feed-forward: MoE layers ----
+    detail::layer_sum moe = attn;
+    if (is_moe(m)) {
+      const double N = T * adp;  // distinct tokens entering the stage's MoE
+      const double k = m.active_experts;
+      // The router gate is tiny and kept in higher precision: costed in the attention format.
+      moe.op("moe.router", gemm(T, m.experts, h, f.attention, f.attention, gpu, e), detail::router_kernels, e);
+      if (m.shared_experts > 0)
+        moe.op("moe.shared_expert", gemm(T, 3.0 * m.expert_intermediate * m.shared_experts / tp, h, f.weights,
+                                         f.activations, gpu, e),
+               detail::mlp_kernels, e);
+      if (l_.expert_parallel) {
+        const double n = 3.0 * m.expert_intermediate;
+        if (w.gpu_load) {
+          // The busiest GPU (in time) sets the layer: its rows and its experts.
+          const double total = w.gpu_load->sum();
+          op_cost worst{};
+          for (Eigen::Index g = 0; g < w.gpu_load->size(); ++g) {
+            const double experts_g = w.gpu_experts ? (*w.gpu_experts)[g] : m.experts / G;
+            const auto c = grouped_gemm_uniform(experts_g, N * k * (*w.gpu_load)[g] / total, n, h, ew, ea, gpu, e);
+            if (c.time() > worst.time()) worst = c;
           }
-          const double per_token = tokens_per_gpu * h;
-          for (auto [name, fmt] : {std::pair{"moe.dispatch", f.dispatch}, {"moe.combine", f.combine}}) {
-            comm_cost cc;
-            cc.transfer = port * per_token * bytes_of(fmt) / e.network;
-            cc.bytes = sent * per_token * bytes_of(fmt);
-            cc.latency = cc.bytes > 0.0 ? a2a_.max_latency + e.collective_latency : 0.0;
-            moe.comm(name, cc);
+          moe.op("moe.experts", worst, detail::expert_kernels, e);
+        } else {
+          const double rows = N * k / G * w.expert_imbalance;
+          moe.op("moe.experts", grouped_gemm_uniform(m.experts / G, rows, n, h, ew, ea, gpu, e),
+                 detail::expert_kernels, e);
+        }
+        if (l_.stage_gpus() > 1) {
+          const double tokens_per_gpu = N / G;
+          if (w.dispatch_traffic) {
+            moe.comm("moe.dispatch", all_to_all(c_, stage_, *w.dispatch_traffic, e));
+            const Eigen::MatrixXd combine =
+                w.dispatch_traffic->transpose() * (bytes_of(f.combine) / bytes_of(f.dispatch));
+            moe.comm("moe.combine", all_to_all(c_, stage_, combine, e));
+          } else {
+            // Port seconds per byte-per-token: precomputed for a uniform load, else one G x G pass.
+            double port = a2a_.uniform_port, sent = a2a_.uniform_sent;
+            if (w.gpu_load) {
+              const Eigen::VectorXd share = *w.gpu_load / w.gpu_load->sum();
+              std::tie(port, sent) = detail::a2a_weighted(a2a_, share);
+            }
+            const double per_token = tokens_per_gpu * h;
+            for (auto [name, fmt] : {std::pair{"moe.dispatch", f.dispatch}, {"moe.combine", f.combine}}) {
+              comm_cost cc;
+              cc.transfer = port * per_token * bytes_of(fmt) / e.network;
+              cc.bytes = sent * per_token * bytes_of(fmt);
+              cc.latency = cc.bytes > 0.0 ? a2a_.max_latency + e.collective_latency : 0.0;
+              moe.comm(name, cc);
+            }
           }
         }
+      } else {
+        moe.op("moe.experts",
+               grouped_gemm_uniform(m.experts, N * k, 3.0 * m.expert_intermediate / G, h, ew, ea, gpu, e),
+               detail::expert_kernels, e);
+        if (l_.stage_gpus() > 1) moe.comm("moe.allreduce", detail::all_reduce_with(all_, N * h * act, l_.allreduce, e));
       }
-    } else {
-      moe.op("moe.experts",
-             grouped_gemm_uniform(m.experts, N * k, 3.0 * m.expert_intermediate / G, h, ew, ea, gpu, e),
-             detail::expert_kernels, e);
-      if (l_.stage_gpus() > 1) moe.comm("moe.allreduce", detail::all_reduce_with(all_, N * h * act, l_.allreduce, e));
     }
-  }
+    return std::pair<detail::layer_sum, detail::layer_sum>{dense, moe};
+  };
+  const auto [dense, moe] = layers(T);
 
   // ---- head, pipeline, multi-token prediction ----
   detail::layer_sum head;
@@ -394,19 +401,28 @@ inline step_result step_model::evaluate(const precision& f, const workload& w, c
   r.by_operator.reserve(detail::layer_sum::capacity + 2);
   r.gpus = l_.gpus();
   const double n_dense = static_cast<double>(dense_ffn_layers(m)), n_moe = static_cast<double>(moe_layers(m));
-  // MTP drafts cost one more MoE (or dense) layer and a head pass each.
+  // MTP drafts are autoregressive (DeepSeek-V3's MTP module, TensorRT-LLM's "MTP3_Autoregressive"):
+  // draft k runs one more MoE (or dense) layer and a head pass on one token per sequence. The
+  // verification of the 1 + depth tokens is the main pass above.
   const double drafts = p == phase::decode ? static_cast<double>(w.mtp_depth) : 0.0;
-  const detail::layer_sum& draft_layer = is_moe(m) ? moe : dense;
+  detail::layer_sum draft_layer, draft_head;
+  if (drafts > 0.0) {
+    const auto one = layers(w.batch);
+    draft_layer = is_moe(m) ? one.second : one.first;
+    draft_head.op("lm_head", gemm(w.batch, m.vocab / tp, h, f.weights, f.activations, gpu, e), detail::head_kernels,
+                  e);
+  }
   const double hidden = l_.overlap ? e.overlap : 0.0;
   const seconds all_layers = n_dense * dense.time(hidden) + n_moe * moe.time(hidden) +
-                             drafts * draft_layer.time(hidden) + (1.0 + drafts) * head.time(0.0);
+                             drafts * (draft_layer.time(hidden) + draft_head.time(0.0)) + head.time(0.0);
   const seconds hops = (pp - 1.0) * hop.time();
   r.step_time = all_layers + hops + e.step_overhead;
   r.stage_time = all_layers / pp + (l_.pp > 1 ? hop.time() : 0.0) + e.step_overhead;
   dense.flush(n_dense, hidden, r);
-  moe.flush(n_moe + (is_moe(m) ? drafts : 0.0), hidden, r);
-  if (!is_moe(m) && drafts > 0) dense.flush(drafts, hidden, r);
-  head.flush(1.0 + drafts, 0.0, r);
+  moe.flush(n_moe, hidden, r);
+  head.flush(1.0, 0.0, r);
+  draft_layer.flush(drafts, hidden, r);
+  draft_head.flush(drafts, 0.0, r);
   if (l_.pp > 1) detail::layer_sum::add_entry(r, "pipeline.p2p", resource::network, hops);
   if (e.step_overhead > 0.0) detail::layer_sum::add_entry(r, "step.overhead", resource::overhead, e.step_overhead);
 
