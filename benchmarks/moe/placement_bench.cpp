@@ -88,6 +88,13 @@ int main(int argc, char** argv) {
       add(c, name, l, "eplb_global", [](const moe::problem& p) { return moe::eplb(p); }, true);
       add(c, name, l, "placer", [](const moe::problem& p) { return moe::placer<>{}.solve(p); }, false);
       if (c.slots == 2) {
+        add(c, name, l, "pairs", [](const moe::problem& p) {
+          return moe::placer<moe::policies::replicate_for_pairs>{}.solve(p); }, false);
+        add(c, name, l, "pairs32", [](const moe::problem& p) {
+          moe::placer<moe::policies::replicate_for_pairs> s;
+          s.replication.max_steps = 32;  // smaller work budget: the fast variant
+          return s.solve(p); }, false);
+        add(c, name, l, "wrap", [](const moe::problem& p) { return moe::wrap_placer{}.solve(p); }, false);
         add(c, name, l, "counts", [](const moe::problem& p) {
           return moe::placer<replicate_by_load, pack_differencing, refine_counts>{}.solve(p); }, false);
         add(c, name, l, "counts16", [](const moe::problem& p) {
@@ -140,6 +147,10 @@ int main(int argc, char** argv) {
         g.slack = slack;
         const auto m = moe::evaluate(p, g.solve(p));
         std::printf(" slack %.2f -> %.4f / %.2f npg;", slack, m.max_over_mean, m.nodes_per_group);
+      }
+      if (c.slots == 2) {
+        const auto wr = moe::evaluate(p, moe::wrap_placer{}.solve(p));
+        std::printf(" wrap (weighted) %.4f / %.2f npg;", wr.max_over_mean, wr.nodes_per_group);
       }
       const auto e = moe::evaluate(p, moe::eplb(make(l, c, c.gpus)));
       std::printf(" eplb_global %.4f / %.2f npg\n", e.max_over_mean, e.nodes_per_group);

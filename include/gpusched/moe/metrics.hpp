@@ -95,6 +95,7 @@ inline double split_pairs(const Eigen::MatrixXd& c, const Eigen::MatrixXd& share
     const auto best = detail::dhondt_counts(w, c.slots(), p.allow_duplicates ? c.slots() : c.gpus);
     x.bound = std::max(x.mean_load, detail::max_per_replica(w, best));
     if (c.slots() == experts) x.bound = std::max(x.bound, detail::slot_bound(w, c.gpus, c.slots_per_gpu));
+    else if (c.slots_per_gpu == 2) x.bound = std::max(x.bound, detail::pair_bound(w, c.gpus));
     x.bound_counts = std::max(x.mean_load, detail::max_per_replica(w, l.replica_count));
 
     // Domains per group, weighted by the group's share of the layer's load.

@@ -31,6 +31,8 @@ namespace gpusched::moe {
   s.bound = std::max(total / s.gpus, detail::max_per_replica(w, counts));
   if (s.slots() == static_cast<int>(w.size()))
     s.bound = std::max(s.bound, detail::slot_bound({w.begin(), w.end()}, s.gpus, s.slots_per_gpu));
+  else if (s.slots_per_gpu == 2)
+    s.bound = std::max(s.bound, detail::pair_bound(w, s.gpus));
   return s;
 }
 

@@ -2,6 +2,7 @@
 // Lower bounds on the most loaded GPU and the D'Hondt replica counts they rest on.
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <functional>
 #include <numeric>
@@ -72,6 +73,55 @@ inline double slot_bound(std::vector<double> items, int bins, int per_bin) {
     bound = std::max(bound, s);
   }
   return bound;
+}
+
+/// A lower bound on the largest GPU load of any uniform-dispatch plan with two slots per GPU
+/// (replica counts free, `gpus` GPUs, so 2 x gpus replicas). At a cap P, a replica above P/2 needs
+/// a partner of at most P/2 on its GPU, so at most half the replicas are above P/2. Expert e's
+/// replicas are all at most P/2 only with m_e = ceil(2 w_e / P) of them, and at most P only with
+/// b_e = ceil(w_e / P); taking e above P/2 saves m_e - b_e replicas but spends b_e of the gpus
+/// "above" places. The fewest replicas any plan under P needs is therefore at least
+/// sum m_e - (fractional knapsack: values m_e - b_e, weights b_e, capacity gpus); if that exceeds
+/// 2 x gpus, no plan stays under P. This need only falls as P grows, so a bisection on P gives the
+/// bound (the largest P shown infeasible). Duplicates and the cap of one replica per GPU are
+/// ignored (a relaxation: the bound stays valid).
+inline double pair_bound(std::span<const double> w, int gpus) {
+  double total = 0.0, top = 0.0;
+  for (double x : w) {
+    total += x;
+    top = std::max(top, x);
+  }
+  if (!(total > 0.0) || gpus <= 0) return 0.0;
+  const double slots = 2.0 * gpus;
+  std::vector<std::pair<double, double>> items;  // (weight b_e, value m_e - b_e)
+  items.reserve(w.size());
+  const auto infeasible = [&](double cap) {
+    double need = 0.0;
+    items.clear();
+    for (double x : w) {
+      const double m = std::max(1.0, std::ceil(2.0 * x / cap)), b = std::max(1.0, std::ceil(x / cap));
+      need += m;
+      if (b < m) items.emplace_back(b, m - b);
+    }
+    if (need <= slots) return false;
+    std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.second * b.first > b.second * a.first; });
+    double room = gpus, saved = 0.0;
+    for (const auto& [weight, value] : items) {
+      if (room <= 0.0) break;
+      const double take = std::min(1.0, room / weight);
+      saved += take * value;
+      room -= take * weight;
+    }
+    return need - saved > slots;
+  };
+  double lo = total / gpus, hi = std::max(lo, top);
+  if (!infeasible(lo)) return lo;
+  while (infeasible(hi)) hi *= 2.0;  // ends: at 2 x top every m_e is 1 and need = experts <= slots
+  for (int it = 0; it < 60 && hi - lo > lo * 1e-12; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    (infeasible(mid) ? lo : hi) = mid;
+  }
+  return lo;
 }
 
 }  // namespace gpusched::moe::detail
