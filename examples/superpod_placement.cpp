@@ -1,6 +1,8 @@
 // DeepSeek-V3 (58 MoE layers x 256 routed experts, 8 expert groups; DeepSeek-V3 technical report,
 // arXiv:2412.19437) over 8 Vera Rubin NVL72 racks (576 GPUs, a SuperPOD), hierarchical: the
-// grouped placer keeps each expert group in a home rack (or --solver best | eplb). Prints per-GPU
+// grouped placer keeps each expert group in a home rack (or --solver best: replica-count search for
+// 2 slots per GPU | wrap: wrap-around layout with weighted dispatch, groups on consecutive GPUs |
+// eplb). Prints per-GPU
 // loads and metrics. Loads: built-in synthetic (lognormal, sigma 1, seed 1) or --loads FILE
 // (.json as SGLang dumps, or .csv: one layer per line).
 #include <fstream>
@@ -21,7 +23,7 @@ int main(int argc, char** argv) {
   bool json = false, weighted = false;
   app.add_option("--loads", loads_file, "expert loads (.json or .csv, layers x experts)");
   app.add_option("--slots", slots, "expert slots per GPU")->check(CLI::PositiveNumber);
-  app.add_option("--solver", solver, "grouped | best | eplb")->check(CLI::IsMember({"grouped", "best", "eplb"}));
+  app.add_option("--solver", solver, "grouped | best | wrap | eplb")->check(CLI::IsMember({"grouped", "best", "wrap", "eplb"}));
   app.add_flag("--weighted", weighted, "min-max weighted dispatch");
   app.add_flag("--json", json, "print the plan and metrics as JSON");
   app.add_option("--svg", svg_file, "write a heatmap of load per GPU per layer");
@@ -36,7 +38,10 @@ int main(int argc, char** argv) {
                                  : gpusched::io::read_expert_loads(loads_file, true);
     p.cluster = moe::cluster_of(rack, slots);
     p.groups = p.experts() % 8 == 0 ? 8 : 1;
-    auto plan = solver == "eplb" ? moe::eplb(p) : solver == "best" ? moe::placer<>{}.solve(p) : moe::grouped_placer<>{}.solve(p);
+    auto plan = solver == "eplb"   ? moe::eplb(p)
+                : solver == "best" ? moe::placer<moe::policies::replicate_for_pairs>{}.solve(p)
+                : solver == "wrap" ? moe::wrap_placer{}.solve(p)
+                                   : moe::grouped_placer<>{}.solve(p);
     if (weighted) moe::balance_dispatch(p, plan);
     const auto m = moe::evaluate(p, plan);
     if (json) {
