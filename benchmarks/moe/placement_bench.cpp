@@ -94,6 +94,11 @@ int main(int argc, char** argv) {
           moe::placer<moe::policies::replicate_for_pairs> s;
           s.replication.max_steps = 32;  // smaller work budget: the fast variant
           return s.solve(p); }, false);
+        add(c, name, l, "pairs_fast", [](const moe::problem& p) {
+          moe::placer<moe::policies::replicate_for_pairs> s;
+          s.replication.max_steps = 64;  // and only the 4 least-growth donors per side: the cheap variant
+          s.replication.max_donors = 4;
+          return s.solve(p); }, false);
         add(c, name, l, "wrap", [](const moe::problem& p) { return moe::wrap_placer{}.solve(p); }, false);
         add(c, name, l, "counts", [](const moe::problem& p) {
           return moe::placer<replicate_by_load, pack_differencing, refine_counts>{}.solve(p); }, false);

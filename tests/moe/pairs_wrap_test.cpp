@@ -80,7 +80,14 @@ TEST_CASE("replicate_for_pairs: valid counts, never worse than D'Hondt, other sh
     const auto p = make(loads, gpus, gpus / 2 * 2 == gpus ? 2 : 1, 2);
     const auto plan = moe::placer<moe::policies::replicate_for_pairs>{}.solve(p);
     CHECK_NOTHROW(moe::validate(plan));
+    moe::placer<moe::policies::replicate_for_pairs> fast;  // the small-budget variant
+    fast.replication.max_steps = 8;
+    fast.replication.max_donors = 2;
+    const auto cheap = fast.solve(p);
+    CHECK_NOTHROW(moe::validate(cheap));
     const auto ours = moe::evaluate(p, plan), dhondt = moe::evaluate(p, moe::placer<>{}.solve(p));
+    const auto quick = moe::evaluate(p, cheap);
+    for (std::size_t l = 0; l < ours.layers.size(); ++l) CHECK(quick.layers[l].max_load <= dhondt.layers[l].max_load * (1.0 + 1e-12));
     for (std::size_t l = 0; l < ours.layers.size(); ++l) {
       CHECK(ours.layers[l].max_load <= dhondt.layers[l].max_load * (1.0 + 1e-12));
       for (int c : plan.layers[l].replica_count) CHECK(c <= gpus);

@@ -167,6 +167,7 @@ namespace policies {
 struct replicate_for_pairs {
   using category = replication_tag;
   int max_steps = 4096;
+  int max_donors = 1 << 30;  ///< experts tried as the source of the moved replica per side, per step
 
   [[nodiscard]] std::vector<int> replicate(std::span<const double> w, const pack_shape& s) const {
     require(static_cast<int>(w.size()) <= s.slots(), "moe::replicate_for_pairs", "fewer slots than experts");
@@ -189,8 +190,10 @@ struct replicate_for_pairs {
       bool moved = false;
       for (int up : {cur.top, cur.bottom}) {
         if (moved || up < 0 || st.count(up) >= cap) continue;
+        int tried = 0;
         for (const auto& [growth, down] : donors) {
           if (down == up) continue;
+          if (tried++ >= max_donors) break;
           const auto ch = st.move_replica(up, down);
           const auto sc = st.evaluate(cur);
           if (sc.better_than(cur)) {
