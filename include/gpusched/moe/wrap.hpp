@@ -24,6 +24,7 @@
 
 #include "gpusched/moe/detail/per_layer.hpp"
 #include "gpusched/moe/dispatch.hpp"
+#include "gpusched/moe/metrics.hpp"
 #include "gpusched/moe/placement.hpp"
 #include "gpusched/moe/placer.hpp"
 #include "gpusched/moe/problem.hpp"
