@@ -1,13 +1,15 @@
 // The kvcache internals against plain models: flat_map64 against std::unordered_map, and
-// ghost_fifo against a deque of entries.
+// ghost_fifo against a deque of entries, bucket_queue against indexed_heap.
 #include <doctest/doctest.h>
 
 #include <deque>
 #include <random>
 #include <unordered_map>
 
+#include "gpusched/kvcache/detail/bucket_queue.hpp"
 #include "gpusched/kvcache/detail/flat_map.hpp"
 #include "gpusched/kvcache/detail/ghost_fifo.hpp"
+#include "gpusched/kvcache/detail/indexed_heap.hpp"
 
 namespace kd = gpusched::kvcache::detail;
 
@@ -77,6 +79,58 @@ TEST_CASE("ghost_fifo: random operations agree with a ring of entries") {
       }
       REQUIRE(gf.size() == live.size());
       CHECK(gf.contains(k) == (live.count(k) == 1));
+    }
+  }
+}
+
+TEST_CASE("bucket_queue: random operations agree with an indexed heap keyed by (priority, tick)") {
+  struct key {
+    std::uint64_t value = 0, tick = 0;
+    bool operator<(const key& o) const noexcept {
+      return value != o.value ? value < o.value : tick < o.tick;
+    }
+  };
+  for (const std::uint32_t seed : {1u, 2u, 3u, 4u}) {
+    std::mt19937_64 g(seed);
+    constexpr std::uint32_t n = 300;
+    kd::bucket_queue q;
+    kd::indexed_heap<key> ref;
+    q.reserve(n);
+    ref.reserve(n);
+    std::uint64_t floor = 0, tick = 0;
+    // Wide spreads on some seeds: priorities far above the floor force the ring to grow.
+    const std::uint64_t spread = seed % 2 == 0 ? 5000 : 40;
+    for (int step = 0; step < 30000; ++step) {
+      const auto s = static_cast<std::uint32_t>(g() % n);
+      switch (g() % 5) {
+        case 0:
+        case 1: {
+          const std::uint64_t p = floor + g() % spread;
+          q.push(s, p);
+          ref.set(s, key{p, ++tick});
+          break;
+        }
+        case 2:
+          q.erase(s);
+          ref.erase(s);
+          break;
+        case 3: {  // raise the floor to the minimum, as LFU-DA's aging does
+          if (ref.empty()) break;
+          const std::uint64_t m = ref.key(ref.top()).value;
+          REQUIRE(q.min_priority() == m);
+          floor = m;
+          q.raise_floor(m);
+          break;
+        }
+        default: {  // the first slot passing a filter (pinned slots skipped), in heap order
+          const std::uint32_t mod = 1 + static_cast<std::uint32_t>(g() % 4);
+          auto ok = [&](std::uint32_t x) { return x % mod == 0; };
+          CHECK(q.find_first(ok) == ref.find_first(ok));
+        }
+      }
+      REQUIRE(q.size() == ref.size());
+      REQUIRE(q.contains(s) == ref.contains(s));
+      if (ref.contains(s)) REQUIRE(q.priority(s) == ref.key(s).value);
     }
   }
 }

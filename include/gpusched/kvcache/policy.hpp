@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "gpusched/kvcache/block.hpp"
+#include "gpusched/kvcache/detail/flat_map.hpp"
 #include "gpusched/kvcache/detail/slot_list.hpp"
 
 namespace gpusched::kvcache {
@@ -78,20 +79,56 @@ class tier_view {
   const tier_view* outer_ = nullptr;
 };
 
+/// "Not a ghost": what on_insert receives for a block the policy does not remember, and what
+/// on_evict returns to drop a block without remembering it.
+inline constexpr std::uint32_t no_ghost = detail::no_slot;
+
+/// What a policy that keeps ghosts in the tier's index (see `ghost_keeping`) may do to that
+/// index: forget a ghost it remembered. Handed to the policy's hooks by the tier.
+class ghost_directory {
+ public:
+  explicit ghost_directory(detail::flat_map64& index) noexcept : index_(&index) {}
+  /// Forgets the ghost of block b (b must be a ghost of this policy, not a resident block).
+  void forget(block_id b) noexcept { index_->erase(b); }
+
+ private:
+  detail::flat_map64* index_;
+};
+
+/// Optional protocol: a policy that remembers evicted blocks ("ghosts", as ARC and S3-FIFO do)
+/// may keep them in the tier's own index, so one probe answers "resident, ghost or new" and an
+/// eviction retags the victim's entry instead of deleting it. It declares
+///   ghost_ids() const -> G: it uses ghost ids 0..G-1 (after reserve);
+///   on_insert(slot, access, ghost id or no_ghost, directory)  (the ghost's entry became the slot);
+///   on_evict(slot, directory) -> the id to remember the block under, or no_ghost;
+/// before reusing or dropping an id it forgets that id's block (directory.forget). The tier then
+/// never calls the plain on_insert / on_evict. (Tried and slower: forgetting lazily, with the
+/// tier checking each ghost it finds and purging dead entries in bulk.)
+template <class P>
+concept ghost_keeping =
+    requires(P p, const P& cp, slot_t s, const access_info& a, ghost_directory& d, std::uint32_t g) {
+      { cp.ghost_ids() } -> std::convertible_to<std::size_t>;
+      p.on_insert(s, a, g, d);
+      { p.on_evict(s, d) } -> std::same_as<std::uint32_t>;
+    };
+
 /// An eviction policy for `tier`: reserve(capacity) once; on_insert / on_hit for every access of
 /// a resident block; victim(view) names an evictable slot (or no_slot); on_evict(slot) when a slot
-/// is freed. `name` is the opt-in marker (a type does not become a policy by accident).
+/// is freed (or the ghost_keeping overloads instead of on_insert / on_evict). `name` is the
+/// opt-in marker (a type does not become a policy by accident).
 template <class P>
 concept eviction_policy =
     std::move_constructible<P> &&
     requires(P p, slot_t s, const access_info& a, const tier_view& v, std::size_t n) {
       { P::name } -> std::convertible_to<std::string_view>;
       p.reserve(n);
-      p.on_insert(s, a);
       p.on_hit(s, a);
       { p.victim(v) } -> std::same_as<slot_t>;
+    } &&
+    (requires(P p, slot_t s, const access_info& a) {
+      p.on_insert(s, a);
       p.on_evict(s);
-    };
+    } || ghost_keeping<P>);
 
 /// Policies that declare `static constexpr bool needs_future = true` (Belady) want next_use filled.
 template <class P>

@@ -61,6 +61,11 @@ class tier {
     free_.reserve(capacity);
     for (std::size_t s = capacity; s-- > 0;) free_.push_back(static_cast<slot_t>(s));
     policy_.reserve(capacity);
+    if constexpr (ghost_keeping<P>) {  // ghosts share the index: values >= capacity
+      const std::size_t ghosts = policy_.ghost_ids();
+      require(capacity + ghosts < no_slot, "kvcache::tier", "capacity + ghosts must be below 2^32-1");
+      index_ = detail::flat_map64(capacity + ghosts);
+    }
   }
 
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
@@ -71,8 +76,12 @@ class tier {
   [[nodiscard]] const P& policy() const noexcept { return policy_; }
 
   /// Slot of block b, or no_slot.
-  [[nodiscard]] slot_t find(block_id b) const noexcept { return index_.find(b); }
-  [[nodiscard]] bool contains(block_id b) const noexcept { return index_.contains(b); }
+  [[nodiscard]] slot_t find(block_id b) const noexcept {
+    const std::uint32_t v = index_.find(b);
+    if constexpr (ghost_keeping<P>) return v < capacity_ ? v : no_slot;  // ghosts are not resident
+    return v;
+  }
+  [[nodiscard]] bool contains(block_id b) const noexcept { return find(b) != no_slot; }
   /// The block in slot s; resident children of slot s.
   [[nodiscard]] block_id key(slot_t s) const noexcept { return keys_[s]; }
   [[nodiscard]] std::uint32_t children(slot_t s) const noexcept { return children_[s]; }
@@ -110,26 +119,38 @@ class tier {
     const slot_t s = free_.back();
     free_.pop_back();
     keys_[s] = a.key;
-    index_.set(a.key, s);
+    std::uint32_t ghost = no_ghost;
+    if constexpr (ghost_keeping<P>) {  // one probe: a remembered block's entry becomes its slot
+      std::uint32_t& cell = index_.at_or_insert(a.key, s);
+      if (cell != s) ghost = static_cast<std::uint32_t>(cell - capacity_);
+      cell = s;
+    } else {
+      index_.set(a.key, s);
+    }
     ++gen_[s];
     children_[s] = 0;
     parent_[s] = no_slot;
     if (a.position > 0) {
-      const slot_t p = parent_slot == lookup_parent ? index_.find(a.parent) : parent_slot;
+      const slot_t p = parent_slot == lookup_parent ? find(a.parent) : parent_slot;
       if (p != no_slot) {
         parent_[s] = p;
         parent_gen_[s] = gen_[p];
         ++children_[p];
       }
     }
-    policy_.on_insert(s, a);
+    if constexpr (ghost_keeping<P>) {
+      ghost_directory d(index_);
+      policy_.on_insert(s, a, ghost, d);
+    } else {
+      policy_.on_insert(s, a);
+    }
     out.slot = s;
     return out;
   }
 
   /// Removes block b if resident (a promotion out of an exclusive tier, an invalidation).
   bool erase(block_id b) {
-    const slot_t s = index_.find(b);
+    const slot_t s = find(b);  // a ghost is not resident
     if (s == no_slot) return false;
     require(pinned_[s] == 0, "kvcache::tier::erase", "block is pinned");
     remove(s);
@@ -161,15 +182,26 @@ class tier {
   /// Calls f(block) for every resident block (unspecified order).
   template <class F>
   void for_each_block(F&& f) const {
-    index_.for_each([&](std::uint64_t k, std::uint32_t) { f(k); });
+    index_.for_each([&](std::uint64_t k, std::uint32_t v) {
+      if (v < capacity_) f(k);  // ghosts (values >= capacity) are not resident
+    });
   }
 
  private:
   void remove(slot_t v) {
-    policy_.on_evict(v);
+    std::uint32_t ghost = no_ghost;
+    if constexpr (ghost_keeping<P>) {
+      ghost_directory d(index_);
+      ghost = policy_.on_evict(v, d);
+    } else {
+      policy_.on_evict(v);
+    }
     const slot_t p = parent_[v];
     if (p != no_slot && parent_gen_[v] == gen_[p] && children_[p] > 0) --children_[p];
-    index_.erase(keys_[v]);
+    if (ghost != no_ghost)
+      index_.set(keys_[v], static_cast<std::uint32_t>(capacity_ + ghost));  // retag, no deletion
+    else
+      index_.erase(keys_[v]);
     ++gen_[v];  // orphans that pointed here no longer decrement the slot's next occupant
     free_.push_back(v);
   }

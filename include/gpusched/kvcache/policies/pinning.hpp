@@ -53,7 +53,9 @@ class pinning {
   [[nodiscard]] bool marked(block_id b) const noexcept { return level_of(b) != none; }
 
   void reserve(std::size_t n) { inner_.reserve(n); }
-  void on_insert(slot_t s, const access_info& a) {
+  void on_insert(slot_t s, const access_info& a)
+    requires requires(Inner& in) { in.on_insert(s, a); }
+  {
     now_ = a.time;
     inner_.on_insert(s, a);
   }
@@ -61,7 +63,28 @@ class pinning {
     now_ = a.time;
     inner_.on_hit(s, a);
   }
-  void on_evict(slot_t s) { inner_.on_evict(s); }
+  void on_evict(slot_t s)
+    requires requires(Inner& in) { in.on_evict(s); }
+  {
+    inner_.on_evict(s);
+  }
+  // Ghosts in the tier's index (policy.hpp's ghost_keeping), when Inner keeps them.
+  [[nodiscard]] std::size_t ghost_ids() const
+    requires ghost_keeping<Inner>
+  {
+    return inner_.ghost_ids();
+  }
+  void on_insert(slot_t s, const access_info& a, std::uint32_t ghost, ghost_directory& d)
+    requires ghost_keeping<Inner>
+  {
+    now_ = a.time;
+    inner_.on_insert(s, a, ghost, d);
+  }
+  std::uint32_t on_evict(slot_t s, ghost_directory& d)
+    requires ghost_keeping<Inner>
+  {
+    return inner_.on_evict(s, d);
+  }
   void on_request_begin(const request& r, std::uint64_t i) { hooks::forward_begin(inner_, r, i); }
   void on_request_end(const request& r, std::uint64_t i) { hooks::forward_end(inner_, r, i); }
   template <class Q>

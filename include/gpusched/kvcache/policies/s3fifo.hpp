@@ -3,13 +3,13 @@
 // main FIFO, and a ghost FIFO of ids evicted from the small queue. A block leaving the small
 // queue moves to main if it was used again there, else it is evicted (and remembered); a
 // remembered block that returns enters main directly. Main is a CLOCK with 2-bit counts.
-// Amortized O(1).
+// Amortized O(1). The ghosts live in the tier's own index (`ghost_keeping`, policy.hpp).
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
-#include "gpusched/kvcache/detail/ghost_fifo.hpp"
+#include "gpusched/kvcache/detail/ghost_ring.hpp"
 #include "gpusched/kvcache/detail/slot_list.hpp"
 #include "gpusched/kvcache/policy.hpp"
 
@@ -29,13 +29,17 @@ class s3fifo {
     freq_.assign(n, 0);
     where_.assign(n, 0);
     key_.assign(n, 0);
-    ghost_.reserve(n - n / 10);
+    ghost_cap_ = n - n / 10;
+    ghost_.reserve(ghost_cap_, 0);
     small_target_ = static_cast<std::size_t>(small_fraction_ * static_cast<double>(n));
   }
-  void on_insert(slot_t s, const access_info& a) {
+  /// Ghost ids: one ring of n - n/10.
+  [[nodiscard]] std::size_t ghost_ids() const noexcept { return ghost_cap_; }
+  void on_insert(slot_t s, const access_info& a, std::uint32_t ghost, ghost_directory&) {
     freq_[s] = 0;
     key_[s] = a.key;
-    if (ghost_.erase(a.key)) {
+    if (ghost != no_ghost) {
+      ghost_.returned(ghost);
       main_.push_front(links_, s);
       where_[s] = in_main;
     } else {
@@ -46,13 +50,14 @@ class s3fifo {
   void on_hit(slot_t s, const access_info&) {
     if (freq_[s] < 3) ++freq_[s];
   }
-  void on_evict(slot_t s) {
+  /// Blocks leaving the small queue are remembered (a return goes straight to main).
+  std::uint32_t on_evict(slot_t s, ghost_directory& dir) {
     if (where_[s] == in_small) {
       small_.unlink(links_, s);
-      ghost_.push(key_[s]);  // remembered: a return goes straight to main
-    } else {
-      main_.unlink(links_, s);
+      return ghost_.push(key_[s], dir);
     }
+    main_.unlink(links_, s);
+    return no_ghost;
   }
   [[nodiscard]] slot_t victim(const tier_view& v) {
     // Each step either evicts or moves one block with a positive count (or a pinned one) to a
@@ -95,7 +100,8 @@ class s3fifo {
   detail::slot_links links_;
   detail::slot_list small_, main_;
   std::vector<std::uint8_t> freq_, where_;
-  detail::ghost_fifo ghost_;
+  detail::ghost_ring ghost_;
+  std::size_t ghost_cap_ = 0;
   std::vector<block_id> key_;
 };
 

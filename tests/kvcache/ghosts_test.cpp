@@ -1,0 +1,305 @@
+// Policies that keep their ghosts in the tier's index (ghost_keeping: arc, s3fifo) against
+// reference copies that keep them in a private ghost_fifo (the earlier implementation): same
+// replay counters and the same resident blocks on random traces; ghost_ring against ghost_fifo.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "gpusched/kvcache.hpp"
+#include "gpusched/kvcache/detail/ghost_fifo.hpp"
+#include "gpusched/kvcache/detail/ghost_ring.hpp"
+
+namespace kv = gpusched::kvcache;
+namespace kd = gpusched::kvcache::detail;
+namespace pol = gpusched::kvcache::policies;
+
+namespace {
+
+// ARC with B1/B2 in private ghost_fifos (the implementation before ghosts moved to the tier).
+class reference_arc {
+ public:
+  static constexpr std::string_view name = "reference_arc";
+  void reserve(std::size_t n) {
+    c_ = n;
+    links_.reserve(n);
+    in_t2_.assign(n, 0);
+    key_.assign(n, 0);
+    b1_.reserve(n);
+    b2_.reserve(n);
+  }
+  void on_insert(kv::slot_t s, const kv::access_info& a) {
+    key_[s] = a.key;
+    const double b1 = static_cast<double>(b1_.size()), b2 = static_cast<double>(b2_.size());
+    if (b1_.erase(a.key)) {
+      p_ = std::min(static_cast<double>(c_), p_ + std::max(1.0, b2 / std::max(1.0, b1)));
+      to_t2(s);
+    } else if (b2_.erase(a.key)) {
+      p_ = std::max(0.0, p_ - std::max(1.0, b1 / std::max(1.0, b2)));
+      to_t2(s);
+    } else {
+      in_t2_[s] = 0;
+      t1_.push_front(links_, s);
+    }
+    while (!b1_.empty_live() && t1_.size() + b1_.size() > c_) b1_.pop_oldest();
+    while (!b2_.empty_live() && t1_.size() + t2_.size() + b1_.size() + b2_.size() > 2 * c_)
+      b2_.pop_oldest();
+  }
+  void on_hit(kv::slot_t s, const kv::access_info&) {
+    if (in_t2_[s] != 0) t2_.move_to_front(links_, s);
+    else {
+      t1_.unlink(links_, s);
+      to_t2(s);
+    }
+  }
+  void on_evict(kv::slot_t s) {
+    if (in_t2_[s] != 0) {
+      t2_.unlink(links_, s);
+      b2_.push(key_[s]);
+    } else {
+      t1_.unlink(links_, s);
+      b1_.push(key_[s]);
+    }
+  }
+  [[nodiscard]] kv::slot_t victim(const kv::tier_view& v) const {
+    const bool from_t1 = !t1_.empty() && (static_cast<double>(t1_.size()) > p_ || t2_.empty());
+    kv::slot_t s = oldest(from_t1 ? t1_ : t2_, v);
+    if (s == kv::no_slot) s = oldest(from_t1 ? t2_ : t1_, v);
+    return s;
+  }
+  [[nodiscard]] double target_t1() const noexcept { return p_; }
+
+ private:
+  void to_t2(kv::slot_t s) {
+    in_t2_[s] = 1;
+    t2_.push_front(links_, s);
+  }
+  [[nodiscard]] kv::slot_t oldest(const kd::slot_list& l, const kv::tier_view& v) const {
+    for (kv::slot_t s = l.tail(); s != kv::no_slot; s = links_.prev[s])
+      if (v.evictable(s)) return s;
+    return kv::no_slot;
+  }
+  std::size_t c_ = 0;
+  double p_ = 0;
+  kd::slot_links links_;
+  kd::slot_list t1_, t2_;
+  std::vector<std::uint8_t> in_t2_;
+  std::vector<kv::block_id> key_;
+  kd::ghost_fifo b1_, b2_;
+};
+
+// S3-FIFO with its ghost queue in a private ghost_fifo.
+class reference_s3fifo {
+ public:
+  static constexpr std::string_view name = "reference_s3fifo";
+  void reserve(std::size_t n) {
+    links_.reserve(n);
+    freq_.assign(n, 0);
+    where_.assign(n, 0);
+    key_.assign(n, 0);
+    ghost_.reserve(n - n / 10);
+    small_target_ = static_cast<std::size_t>(0.1 * static_cast<double>(n));
+  }
+  void on_insert(kv::slot_t s, const kv::access_info& a) {
+    freq_[s] = 0;
+    key_[s] = a.key;
+    if (ghost_.erase(a.key)) {
+      main_.push_front(links_, s);
+      where_[s] = 1;
+    } else {
+      small_.push_front(links_, s);
+      where_[s] = 0;
+    }
+  }
+  void on_hit(kv::slot_t s, const kv::access_info&) {
+    if (freq_[s] < 3) ++freq_[s];
+  }
+  void on_evict(kv::slot_t s) {
+    if (where_[s] == 0) {
+      small_.unlink(links_, s);
+      ghost_.push(key_[s]);
+    } else {
+      main_.unlink(links_, s);
+    }
+  }
+  [[nodiscard]] kv::slot_t victim(const kv::tier_view& v) {
+    const std::size_t limit = 8 * (small_.size() + main_.size()) + 2;
+    for (std::size_t step = 0; step < limit; ++step) {
+      if (!small_.empty() && (small_.size() > small_target_ || main_.empty())) {
+        const kv::slot_t t = small_.tail();
+        if (!v.evictable(t)) {
+          small_.move_to_front(links_, t);
+        } else if (freq_[t] > 0) {
+          small_.unlink(links_, t);
+          main_.push_front(links_, t);
+          where_[t] = 1;
+          freq_[t] = 0;
+        } else {
+          return t;
+        }
+      } else if (!main_.empty()) {
+        const kv::slot_t t = main_.tail();
+        if (!v.evictable(t)) {
+          main_.move_to_front(links_, t);
+        } else if (freq_[t] > 0) {
+          --freq_[t];
+          main_.move_to_front(links_, t);
+        } else {
+          return t;
+        }
+      } else {
+        return kv::no_slot;
+      }
+    }
+    return kv::no_slot;
+  }
+
+ private:
+  std::size_t small_target_ = 0;
+  kd::slot_links links_;
+  kd::slot_list small_, main_;
+  std::vector<std::uint8_t> freq_, where_;
+  kd::ghost_fifo ghost_;
+  std::vector<kv::block_id> key_;
+};
+
+static_assert(kv::ghost_keeping<pol::arc> && kv::ghost_keeping<pol::s3fifo>);
+static_assert(kv::ghost_keeping<pol::queue_aware<pol::arc>> && kv::ghost_keeping<pol::pinning<pol::s3fifo>>);
+static_assert(!kv::ghost_keeping<pol::lru> && !kv::ghost_keeping<reference_arc>);
+static_assert(kv::eviction_policy<pol::queue_aware<pol::arc>> && kv::eviction_policy<pol::pinning<pol::arc>>);
+
+// Prefix-tree traces: requests extend one of a few earlier prefixes by a few fresh blocks.
+std::vector<kv::request> random_trace(std::uint32_t seed, std::size_t requests, std::size_t roots) {
+  std::mt19937_64 g(seed);
+  std::vector<std::vector<kv::block_id>> prefixes;
+  std::vector<kv::request> out;
+  kv::block_id next = 1;
+  for (std::size_t i = 0; i < requests; ++i) {
+    kv::request r;
+    if (prefixes.size() < roots || g() % 4 == 0) {
+      r.blocks = {next++};
+    } else {
+      r.blocks = prefixes[g() % prefixes.size()];
+      r.blocks.resize(1 + g() % r.blocks.size());
+    }
+    const std::size_t extra = g() % 5;
+    for (std::size_t k = 0; k < extra; ++k) r.blocks.push_back(next++);
+    prefixes.push_back(r.blocks);
+    if (prefixes.size() > 4 * roots) prefixes.erase(prefixes.begin() + static_cast<long>(g() % prefixes.size()));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+template <class New, class Ref>
+void same_replay(const std::vector<kv::request>& rs, std::size_t cap) {
+  kv::tier<New> a(cap);
+  kv::tier<Ref> b(cap);
+  // In chunks, so the resident sets are compared along the way too.
+  for (std::size_t at = 0; at < rs.size(); at += 97) {
+    const std::vector<kv::request> part(rs.begin() + static_cast<long>(at),
+                                        rs.begin() + static_cast<long>(std::min(rs.size(), at + 97)));
+    const auto x = kv::replay(a, part), y = kv::replay(b, part);
+    REQUIRE(x.hits == y.hits);
+    REQUIRE(x.inserts == y.inserts);
+    REQUIRE(x.evictions == y.evictions);
+    REQUIRE(x.not_cached == y.not_cached);
+    std::vector<kv::block_id> ka, kb;
+    a.for_each_block([&](kv::block_id k) { ka.push_back(k); });
+    b.for_each_block([&](kv::block_id k) { kb.push_back(k); });
+    std::sort(ka.begin(), ka.end());
+    std::sort(kb.begin(), kb.end());
+    REQUIRE(ka == kb);
+    REQUIRE(a.size() == ka.size());
+    for (const kv::block_id k : ka) REQUIRE(a.contains(k));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("arc and s3fifo with ghosts in the tier's index replay like private ghost queues") {
+  for (const std::uint32_t seed : {1u, 2u, 3u}) {
+    const auto rs = random_trace(seed, 3000, 20);
+    for (const std::size_t cap : {0u, 1u, 2u, 3u, 8u, 30u, 150u}) {
+      CAPTURE(seed);
+      CAPTURE(cap);
+      same_replay<pol::arc, reference_arc>(rs, cap);
+      same_replay<pol::s3fifo, reference_s3fifo>(rs, cap);
+    }
+  }
+}
+
+TEST_CASE("ghost_keeping tiers: ghosts are not resident, erase and exclusive moves leave ghosts") {
+  kv::tier<pol::arc> t(2);
+  (void)kv::replay(t, std::vector<kv::request>{{0, 0, 0, {1}}, {0, 0, 0, {2}}, {0, 0, 0, {3}}});
+  // 3 evicted 1 into B1, then |T1| + |B1| <= 2 forgot it again.
+  CHECK_FALSE(t.contains(1));
+  CHECK(t.find(1) == kv::no_slot);
+  CHECK_FALSE(t.erase(1));
+  std::size_t n = 0;
+  t.for_each_block([&](kv::block_id) { ++n; });
+  CHECK(n == 2);
+  CHECK(t.erase(2));  // removal remembers 2 in B1, as on_evict always did
+  CHECK(t.size() == 1);
+  CHECK_FALSE(t.contains(2));
+  CHECK_FALSE(t.erase(2));  // a live ghost: nothing to erase
+  {  // a ghost parent is no parent (its index entry is not a slot)
+    kv::tier<pol::arc> u(3);
+    (void)kv::replay(u, std::vector<kv::request>{{0, 0, 0, {1}}, {0, 0, 0, {1}}, {0, 0, 0, {2}},
+                                                 {0, 0, 0, {3}}, {0, 0, 0, {4}}});  // 2 -> B1
+    REQUIRE_FALSE(u.contains(2));
+    kv::access_info a;
+    a.key = 9;
+    a.parent = 2;
+    a.position = 1;
+    const auto in = u.insert(a);
+    REQUIRE(in.slot != kv::no_slot);
+    CHECK(u.contains(9));
+  }
+  (void)kv::replay(t, std::vector<kv::request>{{0, 0, 0, {2}}});  // a B1 ghost returns: p grows
+  CHECK(t.policy().target_t1() == 1.0);
+  CHECK(t.contains(2));
+}
+
+TEST_CASE("ghost_ring with the tier's index agrees with ghost_fifo") {
+  struct directory {
+    kd::flat_map64 map;
+    void forget(std::uint64_t b) { map.erase(b); }
+  };
+  for (const std::uint32_t seed : {7u, 8u, 9u}) {
+    std::mt19937_64 g(seed);
+    const std::size_t cap = 9;
+    kd::ghost_fifo ref;
+    ref.reserve(cap);
+    kd::ghost_ring ring;
+    ring.reserve(cap, 100);
+    directory dir;
+    for (int step = 0; step < 20000; ++step) {
+      const std::uint64_t k = g() % 30;
+      switch (g() % 3) {
+        case 0:  // only blocks that are not ghosts are evicted (they were resident)
+          if (ref.contains(k)) break;
+          ref.push(k);
+          dir.map.set(k, ring.push(k, dir));
+          break;
+        case 1: {  // a ghost returns
+          const std::uint32_t id = dir.map.find(k);
+          CHECK(ref.erase(k) == (id != kd::flat_map64::npos));
+          if (id != kd::flat_map64::npos) {
+            CHECK(ring.owns(id));
+            ring.returned(id);
+            dir.map.erase(k);
+          }
+          break;
+        }
+        default:
+          ref.pop_oldest();
+          ring.pop_oldest(dir);
+      }
+      REQUIRE(ring.size() == ref.size());
+      REQUIRE(dir.map.size() == ref.size());
+      for (std::uint64_t x = 0; x < 30; ++x) REQUIRE(dir.map.contains(x) == ref.contains(x));
+    }
+  }
+}
