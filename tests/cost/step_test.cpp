@@ -30,6 +30,8 @@ c::efficiency unit_efficiency() {
   e.network = 1.0;
   e.overlap = 1.0;
   e.kernel_latency = 0.0;
+  e.gemm_ramp = 0.0;
+  e.expert_tile = 1.0;
   e.step_overhead = 0.0;
   e.collective_latency = 0.0;
   return e;
@@ -316,7 +318,7 @@ TEST_CASE("cluster: the builder's GB200 NVL72 gives the catalog's uniform figure
   CHECK(a.step_time == doctest::Approx(b.step_time).epsilon(0.01));
 }
 
-TEST_CASE("step: a per-GPU expert load changes the MoE time; uniform load equals the default") {
+TEST_CASE("step: a per-GPU expert load changes the MoE time; the default is the balls-into-bins maximum") {
   const auto cl = c::uniform_cluster(hw::gpus::h100_sxm, 8, 4, u::gbit_per_s(400));
   c::parallel_layout l;
   l.attention_dp = 32;
@@ -325,11 +327,28 @@ TEST_CASE("step: a per-GPU expert load changes the MoE time; uniform load equals
   w.batch = 128;
   w.context = 2048;
   const auto base = sm.decode(c::precision{}, w);
-  // Every GPU equally loaded: the same figures as the uniform default (8 experts per GPU).
+  auto time_of = [](const c::step_result& r, std::string_view name) {
+    for (const auto& e : r.by_operator)
+      if (e.name == name) return e.time;
+    return -1.0;
+  };
+  // Every GPU exactly equally loaded: faster than the default, which charges the expected busiest
+  // GPU of random routing (N k = 32,768 rows over 32 GPUs: mean 1,024, plus z_32 deviations).
   const Eigen::VectorXd even = Eigen::VectorXd::Constant(32, 3.0);
   w.gpu_load = &even;
   const auto same = sm.decode(c::precision{}, w);
-  CHECK(same.step_time == doctest::Approx(base.step_time));
+  CHECK(time_of(same, "moe.experts") < time_of(base, "moe.experts"));
+  // A realised load whose busiest GPU holds exactly that expected maximum gives the default's expert time.
+  const double mean = 128.0 * 32 * 8 / 32;
+  const double busiest = mean + c::detail::expected_max_normal(32) * std::sqrt(mean * (1.0 - 1.0 / 32));
+  // Known expected maxima of n standard normals: n = 2 exactly 1/sqrt(pi); n = 10: 1.53875.
+  CHECK(c::detail::expected_max_normal(1) == 0.0);
+  CHECK(c::detail::expected_max_normal(2) == doctest::Approx(1.0 / std::sqrt(3.141592653589793)).epsilon(1e-6));
+  CHECK(c::detail::expected_max_normal(10) == doctest::Approx(1.53875).epsilon(1e-4));
+  Eigen::VectorXd peak = Eigen::VectorXd::Constant(32, (32 * mean - busiest) / 31);
+  peak[0] = busiest;
+  w.gpu_load = &peak;
+  CHECK(time_of(sm.decode(c::precision{}, w), "moe.experts") == doctest::Approx(time_of(base, "moe.experts")));
   // One GPU gets twice the mean load: its experts set the layer; dispatch towards it grows too.
   Eigen::VectorXd skew = Eigen::VectorXd::Constant(32, 1.0);
   skew[5] = 1.0 + 31.0 / 30.0 * 1.0;  // any positive scale; normalised internally
@@ -337,11 +356,6 @@ TEST_CASE("step: a per-GPU expert load changes the MoE time; uniform load equals
   w.gpu_load = &skew;
   const auto slow = sm.decode(c::precision{}, w);
   CHECK(slow.step_time > base.step_time);
-  auto time_of = [](const c::step_result& r, std::string_view name) {
-    for (const auto& e : r.by_operator)
-      if (e.name == name) return e.time;
-    return -1.0;
-  };
   CHECK(time_of(slow, "moe.experts") > time_of(base, "moe.experts"));
   CHECK(time_of(slow, "moe.dispatch") > time_of(base, "moe.dispatch"));
   // From per-expert counts and an expert -> GPU map (256 experts, 8 per GPU).
@@ -390,4 +404,24 @@ TEST_CASE("step: a prepared step_model gives the same result as the one-shot fun
     return -1.0;
   };
   CHECK(time_of(a, "moe.dispatch") == doctest::Approx(time_of(b, "moe.dispatch")));
+}
+
+TEST_CASE("roofline: grouped expert GEMMs compute whole tiles of rows") {
+  auto e = unit_efficiency();
+  e.expert_tile = 128;
+  // Poisson counts: a mean of 0.5 rows fills a tile with probability 1 - exp(-0.5); a mean of 96
+  // almost always needs one tile, a mean of 200 two.
+  CHECK(c::padded_rows(0.5, 128) == doctest::Approx(128.0 * (1.0 - std::exp(-0.5))));
+  CHECK(c::padded_rows(96, 128) == doctest::Approx(128.0).epsilon(0.01));
+  CHECK(c::padded_rows(200, 128) == doctest::Approx(256.0).epsilon(0.001));
+  CHECK(c::padded_rows(128, 128) > 128.0 + 50.0);  // about half the time a second tile
+  CHECK(c::padded_rows(1e6, 128) == doctest::Approx(1e6 + 64));
+  CHECK(c::padded_rows(7.0, 1.0) == 7.0);
+  // Whole counts: 3 and 5 rows compute two tiles; the bytes are unchanged.
+  const std::vector<double> tokens = {0, 3, 0, 5};
+  const auto g = c::grouped_gemm(tokens, 4096, 1024, nf::nvfp4, nf::fp8_e4m3, hw::gpus::b200, e);
+  CHECK(g.flops == 2.0 * 256 * 4096 * 1024);
+  CHECK(g.bytes == doctest::Approx(2 * 4096.0 * 1024 * 4.5 / 8 + 8 * 1024.0 + 8 * 4096.0 * 2));
+  e.expert_tile = 0.5;
+  CHECK_THROWS_AS(c::validate(e), gpusched::error);
 }

@@ -54,6 +54,66 @@ c::precision trtllm_fp4() {
   return f;
 }
 
+// Dense models (docs/cost.md, section 4), in the fit and the band since the model represents the
+// MoE-specific losses (GEMM ramp, expert tile padding, EP balls-into-bins imbalance); before that
+// they were held out, under-predicted by 34-59%. Source and assumptions:
+//
+// TensorRT-LLM "Overview" of performance (docs/source/performance/perf-overview.md
+// in NVIDIA/TensorRT-LLM at commit 00f37686, the v1.0 revision: its "NEW for v1.0" RTX 6000
+// note), tables "Llama 3.3 70B" and "Llama 3.1 405B", "Total Output Throughput (tokens/sec)" of
+// trtllm-bench's offline maximum-load run (PyTorch backend, all requests queued at once, synthetic
+// ISL/OSL with standard deviation 0), ModelOpt checkpoints nvidia/Llama-3.3-70B-Instruct-FP8 /
+// -FP4 and nvidia/Llama-3.1-405B-Instruct-FP8 / -FP4. Selection rule, fixed before any prediction
+// was looked at: the 1000/1000 row of every H100, H200 and B200 column of both tables (GB200 left
+// out: the same chip as B200). Measured per GPU = the table's total / TP.
+// Llama-3.3-70B is modelled with models::llama31_70b (hidden 8192, 80 layers, 64 / 8 heads of 128,
+// intermediate 28672, vocab 128256): assumed, as its gated config.json was not reachable here.
+// Batch: trtllm-bench sizes max_batch_size from the KV capacity at ISL + OSL per request, capped
+// at 4,096 (tensorrt_llm/bench/build/tuning.py, calc_engine_setting / finetune_setting), and its
+// default scheduler (guaranteed no evict) reserves the whole sequence, so the concurrency is what
+// fits in memory at context 2,000 (max_batch_for_memory, 90% of HBM usable: the doc runs with
+// kv_cache_free_gpu_mem_fraction 0.95 of the memory left after weights and activations).
+// Formats: FP8 checkpoints W8A8 with FP8 KV (the v0.17 revision of the doc: "If you specify FP8
+// quantization, the KV cache will automatically be set to FP8"); FP4 checkpoints NVFP4 W4A4, KV
+// assumed FP8 as well. In-flight batching of prefill and decode on the same GPUs, one group.
+void append_dense_rows(std::vector<row>& out) {
+  struct dense_row {
+    const char* name;
+    const c::model_spec* model;
+    const hw::gpu_spec* gpu;
+    int tp;
+    bool fp4;
+    double total;
+  };
+  static const dense_row table[] = {
+      {"Llama-3.3-70B 1K/1K, 1 B200 FP4 (TP1)", &c::models::llama31_70b, &hw::gpus::b200, 1, true, 7007},
+      {"Llama-3.3-70B 1K/1K, 1 H200 FP8 (TP1)", &c::models::llama31_70b, &hw::gpus::h200, 1, false, 2909},
+      {"Llama-3.3-70B 1K/1K, 2 H100 FP8 (TP2)", &c::models::llama31_70b, &hw::gpus::h100_sxm, 2, false, 4205},
+      {"Llama-3.1-405B 1K/1K, 4 B200 FP4 (TP4)", &c::models::llama31_405b, &hw::gpus::b200, 4, true, 5209},
+      {"Llama-3.1-405B 1K/1K, 8 H200 FP8 (TP8)", &c::models::llama31_405b, &hw::gpus::h200, 8, false, 3330},
+      {"Llama-3.1-405B 1K/1K, 8 H100 FP8 (TP8)", &c::models::llama31_405b, &hw::gpus::h100_sxm, 8, false, 2919},
+  };
+  for (const auto& d : table) {
+    c::parallel_layout l;
+    l.tp = d.tp;
+    c::precision f;
+    if (d.fp4) f.weights = f.activations = nf::nvfp4;
+    f.kv_cache = nf::fp8_e4m3;
+    const double isl = 1000, osl = 1000;
+    const double batch = std::min(4096.0, c::max_batch_for_memory(*d.model, *d.gpu, l, f, isl + osl));
+    // One cluster and step_model per row, kept alive for the fits (the model holds references).
+    auto cl = std::make_shared<c::cluster>(servers(*d.gpu, 1));
+    auto sm = std::make_shared<c::step_model>(*d.model, *cl, l);
+    out.push_back({d.name, "TensorRT-LLM perf overview v1.0", d.total / d.tp,
+                   [cl, sm, f, batch, isl, osl](const c::efficiency& e) {
+                     c::workload w;
+                     w.batch = batch;
+                     w.prompt = isl;
+                     return c::colocated_serving(*sm, f, w, osl, e, c::batching::in_flight).tokens_per_second_per_gpu;
+                   }});
+  }
+}
+
 std::vector<row> rows() {
   std::vector<row> out;
   const auto& ds = c::models::deepseek_v3;
@@ -199,68 +259,7 @@ std::vector<row> rows() {
                    return c::colocated_serving(r1_dp8_h200, c::precision{}, w, 2048, e, c::batching::in_flight)
                        .tokens_per_second_per_gpu;
                  }});
-  return out;
-}
-
-// Dense models, held out of the fit (docs/cost.md, section 4): with the global factors fitted on
-// the MoE rows above they are all under-predicted by 34-59%, and adding them to the fit breaks the
-// leave-one-out check of the MoE rows, so they are reported, not fitted. Source and assumptions:
-//
-// TensorRT-LLM "Overview" of performance (docs/source/performance/perf-overview.md
-// in NVIDIA/TensorRT-LLM at commit 00f37686, the v1.0 revision: its "NEW for v1.0" RTX 6000
-// note), tables "Llama 3.3 70B" and "Llama 3.1 405B", "Total Output Throughput (tokens/sec)" of
-// trtllm-bench's offline maximum-load run (PyTorch backend, all requests queued at once, synthetic
-// ISL/OSL with standard deviation 0), ModelOpt checkpoints nvidia/Llama-3.3-70B-Instruct-FP8 /
-// -FP4 and nvidia/Llama-3.1-405B-Instruct-FP8 / -FP4. Selection rule, fixed before any prediction
-// was looked at: the 1000/1000 row of every H100, H200 and B200 column of both tables (GB200 left
-// out: the same chip as B200). Measured per GPU = the table's total / TP.
-// Llama-3.3-70B is modelled with models::llama31_70b (hidden 8192, 80 layers, 64 / 8 heads of 128,
-// intermediate 28672, vocab 128256): assumed, as its gated config.json was not reachable here.
-// Batch: trtllm-bench sizes max_batch_size from the KV capacity at ISL + OSL per request, capped
-// at 4,096 (tensorrt_llm/bench/build/tuning.py, calc_engine_setting / finetune_setting), and its
-// default scheduler (guaranteed no evict) reserves the whole sequence, so the concurrency is what
-// fits in memory at context 2,000 (max_batch_for_memory, 90% of HBM usable: the doc runs with
-// kv_cache_free_gpu_mem_fraction 0.95 of the memory left after weights and activations).
-// Formats: FP8 checkpoints W8A8 with FP8 KV (the v0.17 revision of the doc: "If you specify FP8
-// quantization, the KV cache will automatically be set to FP8"); FP4 checkpoints NVFP4 W4A4, KV
-// assumed FP8 as well. In-flight batching of prefill and decode on the same GPUs, one group.
-std::vector<row> dense_rows() {
-  std::vector<row> out;
-  struct dense_row {
-    const char* name;
-    const c::model_spec* model;
-    const hw::gpu_spec* gpu;
-    int tp;
-    bool fp4;
-    double total;
-  };
-  static const dense_row table[] = {
-      {"Llama-3.3-70B 1K/1K, 1 B200 FP4 (TP1)", &c::models::llama31_70b, &hw::gpus::b200, 1, true, 7007},
-      {"Llama-3.3-70B 1K/1K, 1 H200 FP8 (TP1)", &c::models::llama31_70b, &hw::gpus::h200, 1, false, 2909},
-      {"Llama-3.3-70B 1K/1K, 2 H100 FP8 (TP2)", &c::models::llama31_70b, &hw::gpus::h100_sxm, 2, false, 4205},
-      {"Llama-3.1-405B 1K/1K, 4 B200 FP4 (TP4)", &c::models::llama31_405b, &hw::gpus::b200, 4, true, 5209},
-      {"Llama-3.1-405B 1K/1K, 8 H200 FP8 (TP8)", &c::models::llama31_405b, &hw::gpus::h200, 8, false, 3330},
-      {"Llama-3.1-405B 1K/1K, 8 H100 FP8 (TP8)", &c::models::llama31_405b, &hw::gpus::h100_sxm, 8, false, 2919},
-  };
-  for (const auto& d : table) {
-    c::parallel_layout l;
-    l.tp = d.tp;
-    c::precision f;
-    if (d.fp4) f.weights = f.activations = nf::nvfp4;
-    f.kv_cache = nf::fp8_e4m3;
-    const double isl = 1000, osl = 1000;
-    const double batch = std::min(4096.0, c::max_batch_for_memory(*d.model, *d.gpu, l, f, isl + osl));
-    // One cluster and step_model per row, kept alive for the fits (the model holds references).
-    auto cl = std::make_shared<c::cluster>(servers(*d.gpu, 1));
-    auto sm = std::make_shared<c::step_model>(*d.model, *cl, l);
-    out.push_back({d.name, "TensorRT-LLM perf overview v1.0", d.total / d.tp,
-                   [cl, sm, f, batch, isl, osl](const c::efficiency& e) {
-                     c::workload w;
-                     w.batch = batch;
-                     w.prompt = isl;
-                     return c::colocated_serving(*sm, f, w, osl, e, c::batching::in_flight).tokens_per_second_per_gpu;
-                   }});
-  }
+  append_dense_rows(out);
   return out;
 }
 
@@ -282,7 +281,8 @@ double objective(const std::vector<row>& r, const c::efficiency& e, std::size_t 
   return *std::max_element(err.begin(), err.end()) + 0.25 * median(err);
 }
 
-// Coordinate descent over a fixed grid of each global factor, two sweeps.
+// Coordinate descent over a fixed grid of each global factor, two sweeps. The GEMM ramp and the
+// expert tile are not fitted: they keep their measured / sourced defaults.
 // Starts from a neutral point, not from the library defaults (which were fitted on all rows and
 // would leak the left-out row into its own prediction).
 c::efficiency fit(const std::vector<row>& r, std::size_t skip) {
@@ -401,50 +401,12 @@ TEST_CASE("held out: MTP depth scaling at batch 1 against TensorRT-LLM tech blog
                 100.0 * err);
     CHECK(err <= 0.30);
   }
-  // The shape: a gain at every depth, the best at two or three layers, then decline (blog: 3 best,
-  // 2 within 1.2%).
+  // The shape: a gain at every depth, a plateau at two to four layers, then decline (blog: 3 best,
+  // 2 within 1.2% and 4 within 3.2% of it); the model's best must lie on the plateau, with three
+  // layers within 4% of it.
   const int best = static_cast<int>(std::max_element(speedup, speedup + 6) - speedup);
-  CHECK((best == 2 || best == 3));
+  CHECK((best >= 2 && best <= 4));
+  CHECK(speedup[3] >= 0.96 * speedup[best]);
   CHECK(speedup[5] < speedup[best]);
   CHECK(speedup[1] > 1.0);
-}
-
-TEST_CASE("held out: dense Llama rows against TensorRT-LLM's perf overview (not in the fit, out of band)") {
-  // Reported with the default (MoE-fitted) factors. These rows do NOT meet the 50% band: the test
-  // pins the known, documented bias (every row under-predicted, by less than 65%) so that a change
-  // that moves them is seen; docs/cost.md gives the errors and what the model lacks.
-  const auto r = dense_rows();
-  const c::efficiency defaults{};
-  std::vector<double> err;
-  for (const auto& x : r) {
-    const double p = x.predict(defaults);
-    err.push_back(abs_error(p, x.measured));
-    std::printf("held-out dense %-48s %10.1f %10.1f %7.1f%%\n", x.name.c_str(), x.measured, p,
-                100.0 * (p / x.measured - 1.0));
-    CHECK_MESSAGE(p < x.measured, x.name);
-    CHECK_MESSAGE(err.back() <= 0.65, x.name);
-  }
-  std::printf("held-out dense: median error %.1f%%, worst %.1f%%\n", 100.0 * median(err),
-              100.0 * *std::max_element(err.begin(), err.end()));
-  // For the record (docs/cost.md): the same coordinate descent on the dense rows alone, and on all
-  // rows together. Not checked; printed so the documented figures can be reproduced.
-  const auto ed = fit(r, r.size());
-  std::printf("fit on dense rows only: compute %.2f memory %.2f network %.2f overlap %.2f kernel %.0f us step %.2f ms\n",
-              ed.compute, ed.memory, ed.network, ed.overlap, ed.kernel_latency * 1e6, ed.step_overhead * 1e3);
-  auto all = rows();
-  for (auto& x : r) all.push_back(x);
-  const auto ea = fit(all, all.size());
-  std::vector<double> in_sample;
-  for (const auto& x : all) in_sample.push_back(abs_error(x.predict(ea), x.measured));
-  int loo_within = 0;
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    const double e = abs_error(all[i].predict(fit(all, i)), all[i].measured);
-    loo_within += e <= 0.50 ? 1 : 0;
-    std::printf("all-rows leave-one-out %-48s %6.1f%%\n", all[i].name.c_str(), 100.0 * e);
-  }
-  std::printf("fit on all %zu rows: compute %.2f memory %.2f network %.2f overlap %.2f kernel %.0f us step %.2f ms; "
-              "in-sample median %.1f%% worst %.1f%%; leave-one-out %d within 50%%\n",
-              all.size(), ea.compute, ea.memory, ea.network, ea.overlap, ea.kernel_latency * 1e6,
-              ea.step_overhead * 1e3, 100.0 * median(in_sample),
-              100.0 * *std::max_element(in_sample.begin(), in_sample.end()), loo_within);
 }

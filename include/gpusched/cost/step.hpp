@@ -5,7 +5,8 @@
 // A stage of the pipeline holds G = tp x attention_dp GPUs. Attention runs tensor-parallel inside
 // each of the attention_dp groups; MoE layers spread the experts over all G GPUs (expert parallel,
 // all-to-all dispatch and combine) or shard every expert over them (expert tensor parallel,
-// all-reduce). Each kernel costs its roofline time (roofline.hpp) plus a fixed kernel latency;
+// all-reduce). Each kernel costs its roofline time (roofline.hpp) plus a fixed kernel latency (a GEMM
+// also its measured wave ramp-up and tail; expert GEMMs compute whole row tiles);
 // communication costs its alpha-beta time over the cluster (collectives.hpp); with `overlap` (two
 // micro-batches in flight, as DeepSeek and SGLang do) a layer hides efficiency.overlap x
 // min(compute, communication) of the sum, otherwise it takes the sum. Each step pays a fixed
@@ -167,6 +168,24 @@ inline gpu_expert_load load_from_experts(std::span<const double> tokens, std::sp
 
 namespace detail {
 enum class phase { prefill, decode };
+
+// Expected maximum of n independent standard normal variables, E[max] = integral of x n phi(x)
+// Phi(x)^(n-1) dx, by the midpoint rule on [-10, 10] (error far below 1e-6; 1.4236 for n = 8, 2.0697
+// for n = 32). 0 for n <= 1. Computed once per step_model.
+inline double expected_max_normal(double n) {
+  if (n <= 1.0) return 0.0;
+  constexpr int steps = 4000;
+  constexpr double lo = -10.0, hi = 10.0, dx = (hi - lo) / steps;
+  const double inv_sqrt_2pi = 1.0 / std::sqrt(2.0 * 3.141592653589793);
+  double sum = 0.0;
+  for (int i = 0; i < steps; ++i) {
+    const double x = lo + (i + 0.5) * dx;
+    const double cdf = 0.5 * std::erfc(-x / std::sqrt(2.0));
+    sum += x * n * inv_sqrt_2pi * std::exp(-0.5 * x * x) * std::pow(cdf, n - 1.0);
+  }
+  return sum * dx;
+}
+
 }  // namespace detail
 
 /// A model on a cluster with a layout, with everything that depends only on those precomputed.
@@ -190,6 +209,7 @@ class step_model {
     all_ = detail::figures_of(c, stage_);
     if (is_moe(m) && l.expert_parallel && l.stage_gpus() > 1)
       a2a_ = detail::a2a_of(c, stage_, m.active_experts, l.hierarchical_dispatch);
+    if (is_moe(m) && l.expert_parallel) z_max_ = detail::expected_max_normal(l.stage_gpus());
     if (l.pp > 1) {
       const auto a = static_cast<Eigen::Index>(l.first_gpu), b = a + static_cast<Eigen::Index>(stage_.size());
       hop_latency_ = c.latency(a, b);
@@ -219,6 +239,7 @@ class step_model {
   std::vector<std::size_t> stage_;
   detail::group_figures tp_, all_;
   detail::a2a_figures a2a_;
+  double z_max_ = 0.0;  // expected maximum of stage_gpus standard normals (busiest EP rank)
   seconds hop_latency_ = 0.0;
   double hop_bandwidth_ = 0.0;
 };
@@ -270,6 +291,9 @@ inline double kv_share(const model_spec& m, int tp) {
 inline int projection_kernels(const model_spec& m) { return m.attention == attention_kind::mla ? 5 : 2; }
 constexpr int core_kernels = 1, elementwise_kernels = 3, router_kernels = 2, mlp_kernels = 3,
               expert_kernels = 5, head_kernels = 2;
+// GEMM kernels among them: every projection kernel, two per MLP or grouped expert MLP (up+gate, down), one
+// router and one head GEMM.
+constexpr int mlp_gemms = 2;
 }  // namespace detail
 
 inline step_result step_model::evaluate(const precision& f, const workload& w, const efficiency& e,
@@ -294,7 +318,7 @@ inline step_result step_model::evaluate(const precision& f, const workload& w, c
     // ---- attention block (every layer) ----
     detail::layer_sum attn;
     attn.op("attention.projections", gemm(T, attention_params(m) / (tp * h), h, f.weights, f.activations, gpu, e),
-            detail::projection_kernels(m), e);
+            detail::projection_kernels(m), e, detail::projection_kernels(m));
     {
       const double heads = m.heads / tp;
       double pairs = 0.0, kv_bytes = 0.0;  // per attention group, per layer (averaged over window kinds)
@@ -322,7 +346,7 @@ inline step_result step_model::evaluate(const precision& f, const workload& w, c
     detail::layer_sum dense = attn;
     if (dense_ffn_layers(m) > 0) {
       dense.op("ffn.dense", gemm(T, 3.0 * m.dense_intermediate / tp, h, f.weights, f.activations, gpu, e),
-               detail::mlp_kernels, e);
+               detail::mlp_kernels, e, detail::mlp_gemms);
       if (l_.tp > 1) dense.comm("ffn.allreduce", detail::all_reduce_with(tp_, T * h * act, l_.allreduce, e));
     }
 
@@ -332,11 +356,11 @@ inline step_result step_model::evaluate(const precision& f, const workload& w, c
       const double N = T * adp;  // distinct tokens entering the stage's MoE
       const double k = m.active_experts;
       // The router gate is tiny and kept in higher precision: costed in the attention format.
-      moe.op("moe.router", gemm(T, m.experts, h, f.attention, f.attention, gpu, e), detail::router_kernels, e);
+      moe.op("moe.router", gemm(T, m.experts, h, f.attention, f.attention, gpu, e), detail::router_kernels, e, 1);
       if (m.shared_experts > 0)
         moe.op("moe.shared_expert", gemm(T, 3.0 * m.expert_intermediate * m.shared_experts / tp, h, f.weights,
                                          f.activations, gpu, e),
-               detail::mlp_kernels, e);
+               detail::mlp_kernels, e, detail::mlp_gemms);
       if (l_.expert_parallel) {
         const double n = 3.0 * m.expert_intermediate;
         if (w.gpu_load) {
@@ -348,11 +372,17 @@ inline step_result step_model::evaluate(const precision& f, const workload& w, c
             const auto c = grouped_gemm_uniform(experts_g, N * k * (*w.gpu_load)[g] / total, n, h, ew, ea, gpu, e);
             if (c.time() > worst.time()) worst = c;
           }
-          moe.op("moe.experts", worst, detail::expert_kernels, e);
+          moe.op("moe.experts", worst, detail::expert_kernels, e, detail::mlp_gemms);
         } else {
-          const double rows = N * k / G * w.expert_imbalance;
+          // The busiest GPU sets the layer: with N x k independent routing choices spread evenly
+          // in expectation, a GPU's rows are binomial (mean N k / G); the expected maximum over G
+          // GPUs is the mean plus z_G standard deviations (balls into bins, normal approximation;
+          // z_G = E[max of G standard normals], precomputed).
+          // expert_imbalance multiplies in the skew of real expert popularity, when known.
+          const double mean = N * k / G;
+          const double rows = (mean + z_max_ * std::sqrt(mean * (1.0 - 1.0 / G))) * w.expert_imbalance;
           moe.op("moe.experts", grouped_gemm_uniform(m.experts / G, rows, n, h, ew, ea, gpu, e),
-                 detail::expert_kernels, e);
+                 detail::expert_kernels, e, detail::mlp_gemms);
         }
         if (l_.stage_gpus() > 1) {
           const double tokens_per_gpu = N / G;
@@ -381,7 +411,7 @@ inline step_result step_model::evaluate(const precision& f, const workload& w, c
       } else {
         moe.op("moe.experts",
                grouped_gemm_uniform(m.experts, N * k, 3.0 * m.expert_intermediate / G, h, ew, ea, gpu, e),
-               detail::expert_kernels, e);
+               detail::expert_kernels, e, detail::mlp_gemms);
         if (l_.stage_gpus() > 1) moe.comm("moe.allreduce", detail::all_reduce_with(all_, N * h * act, l_.allreduce, e));
       }
     }
@@ -392,7 +422,7 @@ inline step_result step_model::evaluate(const precision& f, const workload& w, c
   // ---- head, pipeline, multi-token prediction ----
   detail::layer_sum head;
   head.op("lm_head", gemm(p == phase::decode ? T : w.batch, m.vocab / tp, h, f.weights, f.activations, gpu, e),
-          detail::head_kernels, e);
+          detail::head_kernels, e, 1);
   comm_cost hop{};
   if (l_.pp > 1 && T * h * act > 0.0)
     hop = {hop_latency_ + e.collective_latency, T * h * act / (hop_bandwidth_ * e.network), T * h * act};
@@ -410,7 +440,7 @@ inline step_result step_model::evaluate(const precision& f, const workload& w, c
     const auto one = layers(w.batch);
     draft_layer = is_moe(m) ? one.second : one.first;
     draft_head.op("lm_head", gemm(w.batch, m.vocab / tp, h, f.weights, f.activations, gpu, e), detail::head_kernels,
-                  e);
+                  e, 1);
   }
   const double hidden = l_.overlap ? e.overlap : 0.0;
   const seconds all_layers = n_dense * dense.time(hidden) + n_moe * moe.time(hidden) +

@@ -26,8 +26,9 @@ namespace detail {
 class layer_sum {
  public:
   static constexpr std::size_t capacity = 16;
-  void op(std::string_view name, const op_cost& c, int kernels, const efficiency& e) {
-    add(name, c.bound(), c.time() + kernels * e.kernel_latency, false);
+  // `gemms` of the kernels are GEMMs and also pay efficiency.gemm_ramp (wave ramp-up and tail).
+  void op(std::string_view name, const op_cost& c, int kernels, const efficiency& e, int gemms = 0) {
+    add(name, c.bound(), c.time() + kernels * e.kernel_latency + gemms * e.gemm_ramp, false);
   }
   void comm(std::string_view name, const comm_cost& c) { add(name, resource::network, c.time(), true); }
   [[nodiscard]] seconds time(double hidden) const { return compute_ + comm_ - hidden * std::min(compute_, comm_); }
