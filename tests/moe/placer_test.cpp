@@ -1,6 +1,5 @@
 // Composed solvers: concepts, invariants on random cases, brute force on tiny ones, weighted
 // dispatch, locality, incremental rebalance, bad inputs.
-#include <cmath>
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -236,49 +235,7 @@ TEST_CASE("layer_state keeps loads, counts and host lists exact under random swa
     for (int g = 1; g < s.gpus; ++g)
       if (st.load(g) > st.load(top)) top = g;
     REQUIRE(st.argmax() == top);
-    // load_rank: the position in gpus_by_load.
-    for (std::size_t i = 0; i < order.size(); ++i) REQUIRE(st.load_rank(order[i]) == static_cast<int>(i));
-    // Size index: a permutation of the slots by non-increasing size, with those sizes.
-    const auto by_size = st.slots_by_size();
-    const auto sizes = st.sizes_by_size();
-    REQUIRE(by_size.size() == map.size());
-    REQUIRE(sizes.size() == map.size());
-    std::vector<int> seen(by_size.begin(), by_size.end());
-    std::sort(seen.begin(), seen.end());
-    for (int k = 0; k < 18; ++k) REQUIRE(seen[static_cast<std::size_t>(k)] == k);
-    for (std::size_t i = 0; i < by_size.size(); ++i) {
-      REQUIRE(sizes[i] == st.slot_size(by_size[i]));
-      if (i > 0) REQUIRE(sizes[i - 1] >= sizes[i]);
-    }
   }
-}
-
-TEST_CASE("best_swap (size index) picks the same swap as the partner scan") {
-  for (const bool dup : {false, true})
-    for (unsigned seed = 1; seed <= 20; ++seed) {
-      std::mt19937 rng(seed);
-      std::lognormal_distribution<double> ln(0.0, 1.0);
-      moe::pack_shape s;
-      s.gpus = 12;
-      s.slots_per_gpu = 4;
-      s.allow_duplicates = dup;
-      const int experts = 40;
-      std::vector<double> w(static_cast<std::size_t>(experts));
-      for (auto& x : w) x = std::round(ln(rng) * 4.0);  // rounded: many equal sizes (ties)
-      std::vector<int> map(48);
-      for (int i = 0; i < 48; ++i) map[static_cast<std::size_t>(i)] = (i * 7) % experts;  // 8 experts twice, on distinct GPUs
-      moe::detail::layer_state st(w, map, s);
-      std::uniform_int_distribution<int> slot(0, 47);
-      for (int step = 0; step < 200; ++step) {
-        for (int a = 0; a < s.gpus; ++a)
-          for (const double good : {-std::numeric_limits<double>::infinity(), st.load(a) * 0.9}) {
-            const double eps = st.load(a) * 1e-12;
-            REQUIRE(moe::detail::best_swap(st, a, eps, good) == moe::detail::best_swap_scan(st, a, eps, good));
-          }
-        const int x = slot(rng), y = slot(rng);
-        if (st.can_swap(x, y)) st.swap(x, y);
-      }
-    }
 }
 
 TEST_CASE("D'Hondt counts equal the textbook one-slot-at-a-time apportionment, ties included") {

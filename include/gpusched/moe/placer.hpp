@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <span>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -21,8 +20,7 @@
 namespace gpusched::moe {
 
 /// The per-layer shape of a problem, with the uniform-dispatch lower bound of a layer's loads.
-/// `counts_out`, if given, receives the D'Hondt counts the bound rests on (replicate_by_load's).
-[[nodiscard]] inline pack_shape shape_of(const problem& p, std::span<const double> w, std::vector<int>* counts_out = nullptr) {
+[[nodiscard]] inline pack_shape shape_of(const problem& p, std::span<const double> w) {
   pack_shape s;
   s.gpus = p.cluster.gpus;
   s.slots_per_gpu = p.cluster.slots_per_gpu;
@@ -31,7 +29,6 @@ namespace gpusched::moe {
   for (double x : w) total += x;
   const auto counts = detail::dhondt_counts(w, s.slots(), s.allow_duplicates ? s.slots() : s.gpus);
   s.bound = std::max(total / s.gpus, detail::max_per_replica(w, counts));
-  if (counts_out != nullptr) *counts_out = counts;
   if (s.slots() == static_cast<int>(w.size()))
     s.bound = std::max(s.bound, detail::slot_bound({w.begin(), w.end()}, s.gpus, s.slots_per_gpu));
   else if (s.slots_per_gpu == 2)
@@ -51,10 +48,7 @@ class placer {
 
   /// Solves one layer: its loads and shape in, its physical-to-logical map out.
   [[nodiscard]] std::vector<int> solve_layer(std::span<const double> w, const pack_shape& s) const {
-    return solve_layer(w, s, replication.replicate(w, s));
-  }
-  /// The same from given replica counts (the Replication policy's for `w` and `s`).
-  [[nodiscard]] std::vector<int> solve_layer(std::span<const double> w, const pack_shape& s, const std::vector<int>& counts) const {
+    const auto counts = replication.replicate(w, s);
     detail::layer_state st(w, packing.pack(w, counts, s), s);  // also checks the packer's output
     detail::repair_duplicates(st);
     // Optional hook: a refinement that works on the state itself saves rebuilding it.
@@ -71,16 +65,8 @@ class placer {
   /// Solves every layer of `p` (loads, cluster, allow_duplicates).
   [[nodiscard]] placement solve(const problem& p) const {
     validate(p);
-    std::vector<int> counts;
     return detail::solve_each_layer(p, [&](int, const std::vector<double>& w) {
-      if constexpr (std::is_same_v<Replication, policies::replicate_by_load>) {
-        // shape_of's bound rests on the same D'Hondt counts: computed once.
-        const auto s = shape_of(p, w, &counts);
-        Replication::check(w, s);
-        return make_layer(solve_layer(w, s, counts), p.experts());
-      } else {
-        return make_layer(solve_layer(w, shape_of(p, w)), p.experts());
-      }
+      return make_layer(solve_layer(w, shape_of(p, w)), p.experts());
     });
   }
 };

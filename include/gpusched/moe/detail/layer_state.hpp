@@ -4,7 +4,6 @@
 // slots, and re-targeting a slot to another expert (which changes two replica counts).
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <limits>
 #include <numeric>
@@ -23,8 +22,7 @@ class layer_state {
   layer_state(std::span<const double> w, std::vector<int> phy2log, const pack_shape& s)
       : w_(w), s_(s), slot_(std::move(phy2log)), count_(w.size(), 0), first_(w.size() + 1, 0),
         hosts_(slot_.size()), size_(slot_.size()), load_(static_cast<std::size_t>(s.gpus), 0.0),
-        order_(static_cast<std::size_t>(s.gpus)), pos_(static_cast<std::size_t>(s.gpus)), by_size_(slot_.size()),
-        rank_(slot_.size()), sorted_size_(slot_.size()) {
+        order_(static_cast<std::size_t>(s.gpus)), pos_(static_cast<std::size_t>(s.gpus)) {
     require(slot_.size() == static_cast<std::size_t>(s.slots()), "moe::layer_state", "map has the wrong number of slots");
     for (std::size_t p = 0; p < slot_.size(); ++p) {
       const int e = slot_[p];
@@ -39,7 +37,6 @@ class layer_state {
       load_[static_cast<std::size_t>(gpu(static_cast<int>(p)))] += size_[p];
     }
     sort_gpus();
-    index_sizes();
   }
 
   [[nodiscard]] int gpu(int slot) const noexcept { return slot / s_.slots_per_gpu; }
@@ -72,13 +69,6 @@ class layer_state {
   /// GPUs by increasing load (on ties the higher index first), kept sorted under moves: local
   /// search scans partners lightest first and stops at the first that cannot help.
   [[nodiscard]] std::span<const int> gpus_by_load() const noexcept { return order_; }
-  /// Position of GPU g in gpus_by_load().
-  [[nodiscard]] int load_rank(int g) const noexcept { return pos_[static_cast<std::size_t>(g)]; }
-  /// Slots by decreasing replica size (lower slot first among equals at build time), and those
-  /// sizes: kept under swaps (a swap moves two sizes between slots, so only two entries change),
-  /// rebuilt on re-targets. best_swap looks up swap partners by size in it.
-  [[nodiscard]] std::span<const int> slots_by_size() const noexcept { return by_size_; }
-  [[nodiscard]] std::span<const double> sizes_by_size() const noexcept { return sorted_size_; }
 
   /// Can slots x and y exchange experts without putting two replicas of one expert on a GPU?
   [[nodiscard]] bool can_swap(int x, int y) const noexcept {
@@ -90,18 +80,14 @@ class layer_state {
     const auto ux = static_cast<std::size_t>(x), uy = static_cast<std::size_t>(y);
     const int ex = slot_[ux], ey = slot_[uy];
     const double d = size_[ux] - size_[uy];
-    // One GPU out of place at a time, so each resort sees an otherwise sorted order.
     load_[static_cast<std::size_t>(gpu(x))] -= d;
-    resort(gpu(x));
     load_[static_cast<std::size_t>(gpu(y))] += d;
+    resort(gpu(x));
     resort(gpu(y));
     replace_host(ex, x, y);
     replace_host(ey, y, x);
     std::swap(slot_[ux], slot_[uy]);
     std::swap(size_[ux], size_[uy]);
-    // x's replica now lives in y and y's in x: their size ranks follow them.
-    std::swap(by_size_[static_cast<std::size_t>(rank_[ux])], by_size_[static_cast<std::size_t>(rank_[uy])]);
-    std::swap(rank_[ux], rank_[uy]);
   }
 
   /// Can slot x hold expert `to` instead (its expert keeps a replica, no duplicate)?
@@ -137,7 +123,6 @@ class layer_state {
         load_[static_cast<std::size_t>(gpu(h))] += size(e);
       }
     sort_gpus();  // many loads changed
-    index_sizes();
   }
 
  private:
@@ -151,35 +136,21 @@ class layer_state {
     std::sort(order_.begin(), order_.end(), [&](int g, int h) { return lighter(g, h); });
     for (std::size_t i = 0; i < order_.size(); ++i) pos_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
   }
-  void index_sizes() {
-    std::iota(by_size_.begin(), by_size_.end(), 0);
-    std::sort(by_size_.begin(), by_size_.end(), [&](int x, int y) {
-      const double sx = size_[static_cast<std::size_t>(x)], sy = size_[static_cast<std::size_t>(y)];
-      return sx > sy || (sx == sy && x < y);
-    });
-    for (std::size_t i = 0; i < by_size_.size(); ++i) {
-      rank_[static_cast<std::size_t>(by_size_[i])] = static_cast<int>(i);
-      sorted_size_[i] = size_[static_cast<std::size_t>(by_size_[i])];
-    }
-  }
-  // Moves GPU g to its place after its load changed, the others being in order (binary search,
-  // then one block move).
+  // Moves GPU g to its place after its load changed (insertion step: loads move little per swap).
   void resort(int g) {
-    const auto i = static_cast<std::size_t>(pos_[static_cast<std::size_t>(g)]);
-    const auto less = [&](int x, int y) { return lighter(x, y); };
-    std::size_t lo = i, hi = i;  // the range whose entries shift by one
-    if (i > 0 && lighter(g, order_[i - 1])) {
-      lo = static_cast<std::size_t>(std::upper_bound(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(i), g, less) - order_.begin());
-      std::copy_backward(order_.begin() + static_cast<std::ptrdiff_t>(lo), order_.begin() + static_cast<std::ptrdiff_t>(i),
-                         order_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
-      order_[lo] = g;
-    } else if (i + 1 < order_.size() && lighter(order_[i + 1], g)) {
-      hi = static_cast<std::size_t>(std::lower_bound(order_.begin() + static_cast<std::ptrdiff_t>(i) + 1, order_.end(), g, less) - order_.begin()) - 1;
-      std::copy(order_.begin() + static_cast<std::ptrdiff_t>(i) + 1, order_.begin() + static_cast<std::ptrdiff_t>(hi) + 1,
-                order_.begin() + static_cast<std::ptrdiff_t>(i));
-      order_[hi] = g;
+    auto i = static_cast<std::size_t>(pos_[static_cast<std::size_t>(g)]);
+    while (i > 0 && lighter(g, order_[i - 1])) {
+      order_[i] = order_[i - 1];
+      pos_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
+      --i;
     }
-    for (std::size_t k = lo; k <= hi; ++k) pos_[static_cast<std::size_t>(order_[k])] = static_cast<int>(k);
+    while (i + 1 < order_.size() && lighter(order_[i + 1], g)) {
+      order_[i] = order_[i + 1];
+      pos_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
+      ++i;
+    }
+    order_[i] = g;
+    pos_[static_cast<std::size_t>(g)] = static_cast<int>(i);
   }
   // Host lists flat, grouped by expert (first_ = offsets): no allocation per expert.
   void index_hosts() {
@@ -212,84 +183,16 @@ class layer_state {
   std::vector<double> size_;
   std::vector<double> load_;
   std::vector<int> order_, pos_;
-  std::vector<int> by_size_, rank_;  // slots by decreasing size; rank_[slot] = its index there
-  std::vector<double> sorted_size_;  // sorted_size_[i] = slot_size(by_size_[i]), non-increasing
   mutable std::vector<std::pair<int, double>> delta_;  // scratch for retarget_peak
   mutable std::vector<int> dense_;
 };
 
-/// The best swap between GPU a and GPU b lowering the larger new load below `best` (slots in
-/// increasing order, first found among equals; stops at one <= good_enough); {-1, -1} if none.
-inline std::pair<int, int> swap_with(const layer_state& st, int a, int b, double best, double good_enough) {
-  const int S = st.shape().slots_per_gpu;
-  const double la = st.load(a), lb = st.load(b);
-  std::pair<int, int> move{-1, -1};
-  for (int x = a * S; x < (a + 1) * S; ++x)
-    for (int y = b * S; y < (b + 1) * S; ++y) {
-      const double d = st.slot_size(x) - st.slot_size(y);
-      if (d <= 0.0) continue;
-      const double peak = std::max(la - d, lb + d);
-      if (peak < best && st.can_swap(x, y)) {
-        best = peak;
-        move = {x, y};
-        if (best <= good_enough) return move;
-      }
-    }
-  return move;
-}
-
 /// A 1-for-1 swap between the slots of GPU a and another GPU lowering the larger of the two new
-/// loads below load(a) - eps: the best swap with the lightest partner that has one (first
-/// improvement by partner: measured on NVL72, as balanced as the best over all partners in half
-/// the time). Returns {-1, -1} if none. Stops at the first swap whose larger new load is
-/// <= good_enough. Same result as best_swap_scan, found through the size index: a swap moving
-/// d = size(x) - size(y) helps only if 0 < d < load(a) - eps - (lightest load), so for each slot x
-/// of a only the replicas in that size window are looked at (a handful near the end of a search,
-/// where scanning partners costs most) to find the lightest helping partner.
-inline std::pair<int, int> best_swap(const layer_state& st, int a, double eps,
-                                     double good_enough = -std::numeric_limits<double>::infinity()) {
-  const int S = st.shape().slots_per_gpu;
-  const double la = st.load(a), best0 = la - eps;
-  const auto order = st.gpus_by_load();
-  if (order.size() < 2) return {-1, -1};
-  const double reach = best0 - st.load(order[0] == a ? order[1] : order[0]);  // d < reach
-  if (!(reach > 0.0)) return {-1, -1};
-  // The lightest partners first, as the scan does: early in a search one of them usually helps.
-  int tried = 0, checked_rank = -1;
-  for (int b : order) {
-    if (b == a) continue;
-    if (tried++ == 2) break;
-    checked_rank = st.load_rank(b);
-    if (auto m = swap_with(st, a, b, best0, good_enough); m.first >= 0) return m;
-  }
-  const double margin = 1e-9 * (std::abs(la) + reach);  // the window is a superset: rounding
-  const auto sizes = st.sizes_by_size();
-  const auto slots = st.slots_by_size();
-  int partner = -1, partner_rank = std::numeric_limits<int>::max();
-  for (int x = a * S; x < (a + 1) * S; ++x) {
-    const double sx = st.slot_size(x);
-    auto k = static_cast<std::size_t>(std::partition_point(sizes.begin(), sizes.end(), [&](double v) { return v >= sx; }) - sizes.begin());
-    for (; k < sizes.size() && sx - sizes[k] <= reach + margin; ++k) {
-      const int y = slots[k], b = st.gpu(y);
-      if (b == a || st.load_rank(b) >= partner_rank || st.load_rank(b) <= checked_rank) continue;
-      const double lb = st.load(b), d = sx - st.slot_size(y);
-      if (d <= 0.0) continue;
-      if (std::max(la - d, lb + d) < best0 && st.can_swap(x, y)) {
-        partner = b;
-        partner_rank = st.load_rank(b);
-      }
-    }
-  }
-  if (partner < 0) return {-1, -1};
-  return swap_with(st, a, partner, best0, good_enough);
-}
-
-/// Reference version of best_swap (scans partner GPUs lightest first; kept for tests). A 1-for-1 swap between the slots of GPU a and another GPU lowering the larger of the two new
 /// loads below load(a) - eps: partners are tried lightest first and the best swap with the first
 /// partner that has one is taken (first improvement by partner: measured on NVL72, as balanced as
 /// the best over all partners in half the time). Returns {-1, -1} if none. Stops at the first swap
 /// whose larger new load is <= good_enough.
-inline std::pair<int, int> best_swap_scan(const layer_state& st, int a, double eps,
+inline std::pair<int, int> best_swap(const layer_state& st, int a, double eps,
                                      double good_enough = -std::numeric_limits<double>::infinity()) {
   const int S = st.shape().slots_per_gpu;
   const double la = st.load(a);

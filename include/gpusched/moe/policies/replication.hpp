@@ -15,15 +15,11 @@ namespace gpusched::moe::policies {
 struct replicate_by_load {
   using category = replication_tag;
   [[nodiscard]] std::vector<int> replicate(std::span<const double> w, const pack_shape& s) const {
-    check(w, s);
-    return detail::dhondt_counts(w, s.slots(), s.allow_duplicates ? s.slots() : s.gpus);
-  }
-  /// Throws unless counts exist for `w` on shape `s` (the placer reuses shape_of's counts).
-  static void check(std::span<const double> w, const pack_shape& s) {
     require(static_cast<int>(w.size()) <= s.slots(), "moe::replicate_by_load", "fewer slots than experts");
     const int cap = s.allow_duplicates ? s.slots() : s.gpus;
     require(static_cast<long long>(cap) * static_cast<long long>(w.size()) >= s.slots(), "moe::replicate_by_load",
             "slots exceed experts x GPUs: some GPU must hold an expert twice (set allow_duplicates)");
+    return detail::dhondt_counts(w, s.slots(), cap);
   }
 };
 
