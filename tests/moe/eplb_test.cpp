@@ -8,19 +8,12 @@
 #include "gpusched/io/placement_json.hpp"
 #include "gpusched/moe/eplb.hpp"
 #include "gpusched/moe/metrics.hpp"
+#include "moe_test_support.hpp"
 
 namespace moe = gpusched::moe;
 
 namespace {
-moe::problem make(Eigen::MatrixXd loads, int gpus, int per_domain, int slots, int groups) {
-  moe::problem p;
-  p.loads = std::move(loads);
-  p.cluster.gpus = gpus;
-  p.cluster.gpus_per_domain = per_domain;
-  p.cluster.slots_per_gpu = slots;
-  p.groups = groups;
-  return p;
-}
+using moe_test::make;
 }  // namespace
 
 TEST_CASE("eplb global mode, worked by hand") {

@@ -8,19 +8,12 @@
 #include <random>
 
 #include "gpusched/moe.hpp"
+#include "moe_test_support.hpp"
 
 namespace moe = gpusched::moe;
 
 namespace {
-moe::problem make(Eigen::MatrixXd loads, int gpus, int per_domain, int slots, int groups = 1) {
-  moe::problem p;
-  p.loads = std::move(loads);
-  p.cluster.gpus = gpus;
-  p.cluster.gpus_per_domain = per_domain;
-  p.cluster.slots_per_gpu = slots;
-  p.groups = groups;
-  return p;
-}
+using moe_test::make;
 
 // Smallest possible largest pair over every way of cutting the replicas (sizes w/c) into pairs.
 double best_pairing(const std::vector<double>& w, const std::vector<int>& c) {

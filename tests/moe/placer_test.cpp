@@ -9,20 +9,13 @@
 
 #include "gpusched/io/placement_json.hpp"
 #include "gpusched/moe.hpp"
+#include "moe_test_support.hpp"
 #include "gpusched/topology/builders/dgx.hpp"
 
 namespace moe = gpusched::moe;
 
 namespace {
-moe::problem make(Eigen::MatrixXd loads, int gpus, int per_domain, int slots, int groups = 1) {
-  moe::problem p;
-  p.loads = std::move(loads);
-  p.cluster.gpus = gpus;
-  p.cluster.gpus_per_domain = per_domain;
-  p.cluster.slots_per_gpu = slots;
-  p.groups = groups;
-  return p;
-}
+using moe_test::make;
 
 // A user-written policy: every spare slot to the heaviest expert round-robin.
 struct round_robin_replication {
