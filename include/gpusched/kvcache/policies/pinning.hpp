@@ -20,10 +20,13 @@ namespace gpusched::kvcache::policies {
 
 /// User-marked blocks protected by priority and TTL on top of an inner policy.
 template <eviction_policy Inner = lru>
-class pinning {
+class pinning : public forwarding_policy<pinning<Inner>, Inner> {
+  using base = forwarding_policy<pinning<Inner>, Inner>;
+  friend base;
+
  public:
   static constexpr std::string_view name = "pinning";
-  explicit pinning(Inner inner = Inner{}) : inner_(std::move(inner)) {}
+  explicit pinning(Inner inner = Inner{}) : base(std::move(inner)) {}
 
   /// Marks block b with `priority` (higher is kept longer) for `ttl` seconds from now (trace
   /// time of the latest access); infinity keeps it until unpin().
@@ -52,48 +55,6 @@ class pinning {
   /// Whether b is marked and its mark has not expired.
   [[nodiscard]] bool marked(block_id b) const noexcept { return level_of(b) != none; }
 
-  void reserve(std::size_t n) { inner_.reserve(n); }
-  void on_insert(slot_t s, const access_info& a)
-    requires requires(Inner& in) { in.on_insert(s, a); }
-  {
-    now_ = a.time;
-    inner_.on_insert(s, a);
-  }
-  void on_hit(slot_t s, const access_info& a) {
-    now_ = a.time;
-    inner_.on_hit(s, a);
-  }
-  void on_evict(slot_t s)
-    requires requires(Inner& in) { in.on_evict(s); }
-  {
-    inner_.on_evict(s);
-  }
-  // Ghosts in the tier's index (policy.hpp's ghost_keeping), when Inner keeps them.
-  [[nodiscard]] std::size_t ghost_ids() const
-    requires ghost_keeping<Inner>
-  {
-    return inner_.ghost_ids();
-  }
-  void on_insert(slot_t s, const access_info& a, std::uint32_t ghost, ghost_directory& d)
-    requires ghost_keeping<Inner>
-  {
-    now_ = a.time;
-    inner_.on_insert(s, a, ghost, d);
-  }
-  std::uint32_t on_evict(slot_t s, ghost_directory& d)
-    requires ghost_keeping<Inner>
-  {
-    return inner_.on_evict(s, d);
-  }
-  void on_request_begin(const request& r, std::uint64_t i) { hooks::forward_begin(inner_, r, i); }
-  void on_request_end(const request& r, std::uint64_t i) { hooks::forward_end(inner_, r, i); }
-  template <class Q>
-  void attach_queue(const Q* q) noexcept
-    requires requires(Inner& in) { in.attach_queue(q); }
-  {
-    inner_.attach_queue(q);
-  }
-
   [[nodiscard]] slot_t victim(const tier_view& v) {
     if (levels_.empty()) return inner_.victim(v);
     // First protect every live mark; then give up the lowest priority levels one at a time.
@@ -115,6 +76,7 @@ class pinning {
   }
 
  private:
+  using base::inner_;
   using detail_map = gpusched::kvcache::detail::flat_map64;
   static constexpr int none = std::numeric_limits<int>::min();
   struct entry {
@@ -125,12 +87,12 @@ class pinning {
     const pinning* self = nullptr;
     int floor = 0;
   };
+  void observe(const access_info& a) noexcept { now_ = a.time; }  // every access, from the base
   [[nodiscard]] int level_of(block_id b) const noexcept {
     const std::uint32_t i = marks_.find(b);
     if (i == detail_map::npos || entries_[i].expires < now_) return none;
     return entries_[i].priority;
   }
-  Inner inner_;
   detail_map marks_;
   std::vector<entry> entries_;
   std::map<int, std::size_t> levels_;  // priority -> marks
