@@ -1,7 +1,9 @@
 #pragma once
 // future_oracle: the next use of every block access in a trace, for Belady's offline optimum.
 // Built in one streaming pass (a map from each distinct block to its last access), it stores one
-// 32-bit request index per block access; the replay reads it back in the same order.
+// 32-bit request index per block access; the replay reads it back in the same order. That is
+// O(accesses) and has to be: read forward, the next uses of a two-block trace spell out its whole
+// future. (belady_bound does not need it: it runs in one pass and O(distinct blocks) memory.)
 
 #include <cstdint>
 #include <limits>
