@@ -1,5 +1,5 @@
-// The kvcache internals against plain models: flat_map64 against std::unordered_map, and
-// ghost_fifo against a deque of entries, bucket_queue against indexed_heap.
+// The kvcache internals against plain models: flat_map64 and slot_index against
+// std::unordered_map, ghost_fifo against a deque of entries, bucket_queue against indexed_heap.
 #include <doctest/doctest.h>
 
 #include <deque>
@@ -10,6 +10,7 @@
 #include "gpusched/kvcache/detail/flat_map.hpp"
 #include "gpusched/kvcache/detail/ghost_fifo.hpp"
 #include "gpusched/kvcache/detail/indexed_heap.hpp"
+#include "gpusched/kvcache/detail/slot_index.hpp"
 
 namespace kd = gpusched::kvcache::detail;
 
@@ -39,6 +40,94 @@ TEST_CASE("flat_map64: random operations agree with std::unordered_map") {
       REQUIRE(m.size() == ref.size());
     }
   }
+}
+
+TEST_CASE("slot_index: random operations agree with a key -> id map") {
+  for (const std::uint32_t seed : {1u, 2u, 3u}) {
+    std::mt19937_64 g(seed);
+    const std::uint32_t ids = 40;
+    kd::slot_index m(ids);  // 128 cells: with up to 40 keys out of 200, long probe runs
+    std::unordered_map<std::uint64_t, std::uint32_t> ref;  // key -> id
+    std::vector<std::uint64_t> holder(ids, 0);
+    std::vector<bool> used(ids, false);
+    auto free_id = [&]() -> std::uint32_t {  // a random id that holds no key, or npos
+      const auto start = static_cast<std::uint32_t>(g() % ids);
+      for (std::uint32_t d = 0; d < ids; ++d)
+        if (!used[(start + d) % ids]) return (start + d) % ids;
+      return kd::slot_index::npos;
+    };
+    for (int step = 0; step < 20000; ++step) {
+      // Keys < 200 with the identity as "hash" half of the time: dense homes, many collisions.
+      const std::uint64_t k = g() % 200;
+      const std::uint64_t h = seed == 1 ? k : kd::slot_index::hash(k);
+      auto find = [&](std::uint64_t key) {
+        return seed == 1 ? m.find(key, key) : m.find(key);
+      };
+      switch (g() % 5) {
+        case 0: {  // assign a free id; the key's old id (if any) is released
+          const std::uint32_t id = free_id();
+          if (id == kd::slot_index::npos) break;
+          const auto it = ref.find(k);
+          const std::uint32_t old = it == ref.end() ? kd::slot_index::npos : it->second;
+          CHECK(m.assign(k, h, id) == old);
+          if (old != kd::slot_index::npos) used[old] = false;
+          ref[k] = id;
+          used[id] = true;
+          holder[id] = k;
+          break;
+        }
+        case 1: {  // erase by id
+          const auto id = static_cast<std::uint32_t>(g() % ids);
+          CHECK(m.mapped(id) == used[id]);
+          if (!used[id]) break;
+          CHECK(m.key_of(id) == holder[id]);
+          m.erase_id(id);
+          ref.erase(holder[id]);
+          used[id] = false;
+          break;
+        }
+        case 2: {  // retag an id to a free one
+          const auto from = static_cast<std::uint32_t>(g() % ids);
+          const std::uint32_t to = free_id();
+          if (!used[from] || to == kd::slot_index::npos) break;
+          m.retag(from, to);
+          ref[holder[from]] = to;
+          holder[to] = holder[from];
+          used[from] = false;
+          used[to] = true;
+          break;
+        }
+        case 3:  // erase by key (only with the real hash: erase(key) hashes it)
+          if (seed != 1) {
+            const auto it = ref.find(k);
+            CHECK(m.erase(k) == (it != ref.end()));
+            if (it != ref.end()) {
+              used[it->second] = false;
+              ref.erase(it);
+            }
+          }
+          break;
+        default: {
+          const auto it = ref.find(k);
+          CHECK(find(k) == (it == ref.end() ? kd::slot_index::npos : it->second));
+        }
+      }
+      REQUIRE(m.size() == ref.size());
+      if (step % 97 == 0) {  // every key findable, every id where it says
+        for (const auto& [key, id] : ref) {
+          REQUIRE(find(key) == id);
+          REQUIRE(m.key_of(id) == key);
+        }
+        std::size_t n = 0;
+        m.for_each([&](std::uint64_t key, std::uint32_t id) {
+          ++n;
+          CHECK(ref.at(key) == id);
+        });
+        CHECK(n == ref.size());
+      }
+    }
+  }
+  CHECK_THROWS_AS(kd::slot_index(std::size_t{1} << 31), gpusched::error);
 }
 
 TEST_CASE("ghost_fifo: random operations agree with a ring of entries") {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <random>
+#include <unordered_map>
 #include <vector>
 
 #include "gpusched/kvcache.hpp"
@@ -263,9 +264,16 @@ TEST_CASE("ghost_keeping tiers: ghosts are not resident, erase and exclusive mov
 }
 
 TEST_CASE("ghost_ring with the tier's index agrees with ghost_fifo") {
-  struct directory {
+  struct directory {  // the tier's index: block -> ghost id, and each id's block
     kd::flat_map64 map;
-    void forget(std::uint64_t b) { map.erase(b); }
+    std::unordered_map<std::uint32_t, std::uint64_t> block;
+    void forget_ghost(std::uint32_t id) {
+      REQUIRE(block.count(id) == 1);
+      REQUIRE(map.find(block[id]) == id);
+      map.erase(block[id]);
+      block.erase(id);
+    }
+    void prefetch_ghost(std::uint32_t id) const { REQUIRE(block.count(id) == 1); }
   };
   for (const std::uint32_t seed : {7u, 8u, 9u}) {
     std::mt19937_64 g(seed);
@@ -281,7 +289,12 @@ TEST_CASE("ghost_ring with the tier's index agrees with ghost_fifo") {
         case 0:  // only blocks that are not ghosts are evicted (they were resident)
           if (ref.contains(k)) break;
           ref.push(k);
-          dir.map.set(k, ring.push(k, dir));
+          {
+            const std::uint32_t id = ring.push(dir);
+            REQUIRE(dir.block.count(id) == 0);  // an id is reused only after it was forgotten
+            dir.map.set(k, id);
+            dir.block[id] = k;
+          }
           break;
         case 1: {  // a ghost returns
           const std::uint32_t id = dir.map.find(k);
@@ -290,6 +303,7 @@ TEST_CASE("ghost_ring with the tier's index agrees with ghost_fifo") {
             CHECK(ring.owns(id));
             ring.returned(id);
             dir.map.erase(k);
+            dir.block.erase(id);
           }
           break;
         }

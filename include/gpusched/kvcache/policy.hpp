@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "gpusched/kvcache/block.hpp"
-#include "gpusched/kvcache/detail/flat_map.hpp"
+#include "gpusched/kvcache/detail/slot_index.hpp"
 #include "gpusched/kvcache/detail/slot_list.hpp"
 
 namespace gpusched::kvcache {
@@ -54,8 +54,7 @@ class tier_view {
 
   [[nodiscard]] bool evictable(slot_t s) const noexcept {
     if (pinned_[s] != 0) return false;
-    if (protect_ != nullptr && protect_(context_, keys_[s])) return false;
-    return outer_ == nullptr || outer_->evictable(s);
+    return (protect_ == nullptr && outer_ == nullptr) || unprotected(s);  // inlined common case
   }
   [[nodiscard]] bool leaf(slot_t s) const noexcept { return children_[s] == 0; }
   [[nodiscard]] std::uint32_t children(slot_t s) const noexcept { return children_[s]; }
@@ -71,6 +70,10 @@ class tier_view {
   [[nodiscard]] bool protects_more() const noexcept { return protect_ != nullptr; }
 
  private:
+  [[nodiscard]] bool unprotected(slot_t s) const noexcept {
+    if (protect_ != nullptr && protect_(context_, keys_[s])) return false;
+    return outer_ == nullptr || outer_->evictable(s);
+  }
   const std::uint8_t* pinned_;
   const std::uint32_t* children_;
   const block_id* keys_;
@@ -87,12 +90,19 @@ inline constexpr std::uint32_t no_ghost = detail::no_slot;
 /// index: forget a ghost it remembered. Handed to the policy's hooks by the tier.
 class ghost_directory {
  public:
-  explicit ghost_directory(detail::flat_map64& index) noexcept : index_(&index) {}
+  /// The tier's index, where ghost id g is entry id first_ghost + g.
+  ghost_directory(detail::slot_index& index, std::uint32_t first_ghost) noexcept
+      : index_(&index), first_(first_ghost) {}
+  /// Forgets the ghost remembered under id g (which must be live), without a probe.
+  void forget_ghost(std::uint32_t g) noexcept { index_->erase_id(first_ + g); }
   /// Forgets the ghost of block b (b must be a ghost of this policy, not a resident block).
   void forget(block_id b) noexcept { index_->erase(b); }
+  /// A hint that ghost g (live) will be forgotten soon: starts loading its index entry.
+  void prefetch_ghost(std::uint32_t g) const noexcept { index_->prefetch_id(first_ + g); }
 
  private:
-  detail::flat_map64* index_;
+  detail::slot_index* index_;
+  std::uint32_t first_;
 };
 
 /// Optional protocol: a policy that remembers evicted blocks ("ghosts", as ARC and S3-FIFO do)
@@ -101,7 +111,7 @@ class ghost_directory {
 ///   ghost_ids() const -> G: it uses ghost ids 0..G-1 (after reserve);
 ///   on_insert(slot, access, ghost id or no_ghost, directory)  (the ghost's entry became the slot);
 ///   on_evict(slot, directory) -> the id to remember the block under, or no_ghost;
-/// before reusing or dropping an id it forgets that id's block (directory.forget). The tier then
+/// before reusing or dropping an id it forgets that id's block (directory.forget_ghost). The tier then
 /// never calls the plain on_insert / on_evict. (Tried and slower: forgetting lazily, with the
 /// tier checking each ghost it finds and purging dead entries in bulk.)
 template <class P>

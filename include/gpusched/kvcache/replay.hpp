@@ -43,17 +43,25 @@ struct replay_stats {
 };
 
 namespace detail {
-/// Serves one request on tier t; `next_access` counts accesses for the oracle. Returns hits.
+/// Serves one request on tier t; `next_access` counts accesses for the oracle; `hashes` is
+/// scratch space. Returns hits.
 template <class P>
 std::uint64_t serve(tier<P>& t, const request& r, std::uint64_t index, replay_stats& st,
                     const future_oracle* oracle, std::size_t& next_access,
-                    std::uint32_t block_tokens) {
+                    std::uint32_t block_tokens, std::vector<std::uint64_t>& hashes) {
   if constexpr (requires { t.policy().on_request_begin(r, index); })
     t.policy().on_request_begin(r, index);
   const std::size_t n = r.blocks.size();
+  // Each block is hashed once (the lookup and the insertion reuse it) and its index entry, most
+  // likely not in cache, is requested `ahead` blocks before it is needed.
+  constexpr std::size_t ahead = 4;
+  hashes.resize(n);
+  for (std::size_t i = 0; i < n; ++i) hashes[i] = tier<P>::hash(r.blocks[i]);
+  for (std::size_t i = 0; i < n && i < ahead; ++i) t.prefetch_hash(hashes[i]);
   std::size_t prefix = 0;
   for (; prefix < n; ++prefix) {
-    const slot_t s = t.find(r.blocks[prefix]);
+    if (prefix + ahead < n) t.prefetch_hash(hashes[prefix + ahead]);
+    const slot_t s = t.find(r.blocks[prefix], hashes[prefix]);
     if (s == no_slot) break;
     t.pin(s);  // pinned now so that filling the rest cannot evict the hit prefix
   }
@@ -63,24 +71,25 @@ std::uint64_t serve(tier<P>& t, const request& r, std::uint64_t index, replay_st
   a.length = static_cast<std::uint32_t>(n);
   a.time = r.arrival;
   for (std::size_t i = 0; i < n; ++i) {
+    if (i > prefix && i + ahead < n) t.prefetch_hash(hashes[i + ahead]);
     a.key = r.blocks[i];
     a.parent = i > 0 ? r.blocks[i - 1] : 0;
     a.position = static_cast<std::uint32_t>(i);
-    a.cost = static_cast<double>(r.tokens_in_block(i, block_tokens));
+    const std::uint64_t tok = r.tokens_in_block(i, block_tokens);
+    a.cost = static_cast<double>(tok);
     if (oracle != nullptr) a.next_use = oracle->next_use(next_access++);
     // Inside the prefix the slot is pinned already; past it, blocks may still be resident.
-    slot_t s = i < prefix ? t.pinned_slot(i) : (i == prefix ? no_slot : t.find(a.key));
+    slot_t s = i < prefix ? t.pinned_slot(i) : (i == prefix ? no_slot : t.find(a.key, hashes[i]));
     if (s != no_slot) {
       t.touch(s, a);
     } else {
-      const auto in = t.insert(a, i == 0 ? no_slot : prev);
+      const auto in = t.insert(a, i == 0 ? no_slot : prev, hashes[i]);
       s = in.slot;
       if (s == no_slot) ++st.not_cached; else ++st.inserts;
       if (in.evicted) ++st.evictions;
     }
     if (s != no_slot) t.pin(s);
     prev = s;
-    const std::uint64_t tok = r.tokens_in_block(i, block_tokens);
     st.tokens += tok;
     if (i < prefix) st.saved_tokens += tok;
   }
@@ -103,16 +112,21 @@ replay_stats replay(tier<P>& t, S& source, const replay_options& options = {},
   if constexpr (needs_future<P>)
     require(oracle != nullptr, "kvcache::replay",
             std::string("policy ") + std::string(P::name) + " needs a future_oracle of the trace");
+  constexpr bool queue_aware = requires { t.policy().attach_queue(static_cast<const queue_view*>(nullptr)); };
   replay_stats st;
   std::size_t next_access = 0;
-  lookahead<S> window(source, options.lookahead);
-  if constexpr (requires { t.policy().attach_queue(static_cast<const queue_view*>(&window)); })
-    t.policy().attach_queue(static_cast<const queue_view*>(&window));
   request r;
   std::uint64_t index = 0;
-  while (window.next(r)) detail::serve(t, r, index++, st, oracle, next_access, options.block_tokens);
-  if constexpr (requires { t.policy().attach_queue(static_cast<const queue_view*>(&window)); })
-    t.policy().attach_queue(static_cast<const queue_view*>(nullptr));
+  std::vector<std::uint64_t> hashes;
+  if (!queue_aware && options.lookahead == 0) {
+    // No queue to show: pull straight from the source, reusing r's storage.
+    while (source.next(r)) detail::serve(t, r, index++, st, oracle, next_access, options.block_tokens, hashes);
+  } else {
+    lookahead<S> window(source, options.lookahead);
+    if constexpr (queue_aware) t.policy().attach_queue(static_cast<const queue_view*>(&window));
+    while (window.next(r)) detail::serve(t, r, index++, st, oracle, next_access, options.block_tokens, hashes);
+    if constexpr (queue_aware) t.policy().attach_queue(static_cast<const queue_view*>(nullptr));
+  }
   if (oracle != nullptr)
     require(next_access == oracle->accesses(), "kvcache::replay",
             "the future_oracle was built from a different trace (access counts differ)");
@@ -128,8 +142,9 @@ replay_stats replay(tier<P>& t, const std::vector<request>& requests,
       require(options.block_tokens > 0, "kvcache::replay", "block_tokens must be positive");
       replay_stats st;
       std::size_t next_access = 0;
+      std::vector<std::uint64_t> hashes;
       for (std::size_t i = 0; i < requests.size(); ++i)
-        detail::serve(t, requests[i], i, st, nullptr, next_access, options.block_tokens);
+        detail::serve(t, requests[i], i, st, nullptr, next_access, options.block_tokens, hashes);
       return st;
     }
   }

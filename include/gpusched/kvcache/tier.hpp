@@ -13,7 +13,7 @@
 
 #include "gpusched/core/error.hpp"
 #include "gpusched/core/units.hpp"
-#include "gpusched/kvcache/detail/flat_map.hpp"
+#include "gpusched/kvcache/detail/slot_index.hpp"
 #include "gpusched/kvcache/policies/lru.hpp"
 #include "gpusched/kvcache/policy.hpp"
 #include "gpusched/topology/router.hpp"
@@ -49,8 +49,7 @@ class tier {
  public:
   /// A tier of `capacity` blocks; the policy instance carries its parameters.
   explicit tier(std::size_t capacity, P policy = P{}, tier_link link = {}, std::string name = "")
-      : policy_(std::move(policy)), link_(link), name_(std::move(name)), index_(capacity),
-        capacity_(capacity) {
+      : policy_(std::move(policy)), link_(link), name_(std::move(name)), capacity_(capacity) {
     require(capacity < no_slot, "kvcache::tier", "capacity must be below 2^32-1 blocks");
     keys_.assign(capacity, 0);
     parent_.assign(capacity, no_slot);
@@ -61,11 +60,9 @@ class tier {
     free_.reserve(capacity);
     for (std::size_t s = capacity; s-- > 0;) free_.push_back(static_cast<slot_t>(s));
     policy_.reserve(capacity);
-    if constexpr (ghost_keeping<P>) {  // ghosts share the index: values >= capacity
-      const std::size_t ghosts = policy_.ghost_ids();
-      require(capacity + ghosts < no_slot, "kvcache::tier", "capacity + ghosts must be below 2^32-1");
-      index_ = detail::flat_map64(capacity + ghosts);
-    }
+    std::size_t ids = capacity;
+    if constexpr (ghost_keeping<P>) ids += policy_.ghost_ids();  // ghosts: ids >= capacity
+    index_ = detail::slot_index(ids);
   }
 
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
@@ -75,13 +72,23 @@ class tier {
   [[nodiscard]] P& policy() noexcept { return policy_; }
   [[nodiscard]] const P& policy() const noexcept { return policy_; }
 
+  /// The hash of block b that find / insert / prefetch_hash accept (computing it once per block
+  /// saves re-hashing when a caller looks a block up and then inserts it).
+  [[nodiscard]] static std::uint64_t hash(block_id b) noexcept { return detail::slot_index::hash(b); }
   /// Slot of block b, or no_slot.
-  [[nodiscard]] slot_t find(block_id b) const noexcept {
-    const std::uint32_t v = index_.find(b);
+  [[nodiscard]] slot_t find(block_id b) const noexcept { return find(b, hash(b)); }
+  /// Slot of block b, or no_slot; `key_hash` = hash(b).
+  [[nodiscard]] slot_t find(block_id b, std::uint64_t key_hash) const noexcept {
+    const std::uint32_t v = index_.find(b, key_hash);
     if constexpr (ghost_keeping<P>) return v < capacity_ ? v : no_slot;  // ghosts are not resident
     return v;
   }
   [[nodiscard]] bool contains(block_id b) const noexcept { return find(b) != no_slot; }
+  /// A hint that the block with hash `key_hash` will be looked up soon (starts loading its index
+  /// entry, which is usually not in cache).
+  [[gnu::always_inline]] void prefetch_hash(std::uint64_t key_hash) const noexcept {
+    index_.prefetch(key_hash);
+  }
   /// The block in slot s; resident children of slot s.
   [[nodiscard]] block_id key(slot_t s) const noexcept { return keys_[s]; }
   [[nodiscard]] std::uint32_t children(slot_t s) const noexcept { return children_[s]; }
@@ -103,8 +110,13 @@ class tier {
   /// Inserts block a.key (not resident), evicting a victim chosen by the policy when full.
   /// `parent_slot`, when known to the caller, saves looking up a.parent.
   inserted insert(const access_info& a, slot_t parent_slot = lookup_parent) {
+    return insert(a, parent_slot, hash(a.key));
+  }
+  /// The same, with `key_hash` = hash(a.key).
+  inserted insert(const access_info& a, slot_t parent_slot, std::uint64_t key_hash) {
     inserted out;
     if (capacity_ == 0) return out;
+    slot_t s;
     if (free_.empty()) {
       if (pinned_count_ >= capacity_) return out;
       const slot_t v = policy_.victim(view());
@@ -114,19 +126,18 @@ class tier {
                     std::string("policy ") + std::string(P::name) + " chose an invalid or pinned victim");
       out.evicted = true;
       out.victim = keys_[v];
-      remove(v);
-    }
-    const slot_t s = free_.back();
-    free_.pop_back();
-    keys_[s] = a.key;
-    std::uint32_t ghost = no_ghost;
-    if constexpr (ghost_keeping<P>) {  // one probe: a remembered block's entry becomes its slot
-      std::uint32_t& cell = index_.at_or_insert(a.key, s);
-      if (cell != s) ghost = static_cast<std::uint32_t>(cell - capacity_);
-      cell = s;
+      evict(v);
+      s = v;  // the slot just freed (what the free list would hand out next)
     } else {
-      index_.set(a.key, s);
+      s = free_.back();
+      free_.pop_back();
     }
+    keys_[s] = a.key;
+    // One probe; a remembered block's entry (a ghost id) becomes its slot.
+    const std::uint32_t had = index_.assign(a.key, key_hash, s);
+    std::uint32_t ghost = no_ghost;
+    if constexpr (ghost_keeping<P>)
+      if (had != detail::slot_index::npos) ghost = static_cast<std::uint32_t>(had - capacity_);
     ++gen_[s];
     children_[s] = 0;
     parent_[s] = no_slot;
@@ -139,7 +150,7 @@ class tier {
       }
     }
     if constexpr (ghost_keeping<P>) {
-      ghost_directory d(index_);
+      ghost_directory d(index_, static_cast<std::uint32_t>(capacity_));
       policy_.on_insert(s, a, ghost, d);
     } else {
       policy_.on_insert(s, a);
@@ -163,13 +174,15 @@ class tier {
       pinned_[s] = 1;
       ++pinned_count_;
     }
-    pinned_list_.push_back(s);  // every call, so pinned_slot(i) is the i-th pin of the request
+    // Every call is listed, so pinned_slot(i) is the i-th pin of the request.
+    if (pins_ == pinned_list_.size()) pinned_list_.resize(2 * pins_ + 64);
+    pinned_list_[pins_++] = s;
   }
   /// The slot passed to the i-th pin() since the last unpin_all().
   [[nodiscard]] slot_t pinned_slot(std::size_t i) const noexcept { return pinned_list_[i]; }
   void unpin_all() noexcept {
-    for (const slot_t s : pinned_list_) pinned_[s] = 0;
-    pinned_list_.clear();
+    for (std::size_t i = 0; i < pins_; ++i) pinned_[pinned_list_[i]] = 0;
+    pins_ = 0;
     pinned_count_ = 0;
   }
   [[nodiscard]] bool pinned(slot_t s) const noexcept { return pinned_[s] != 0; }
@@ -189,33 +202,39 @@ class tier {
 
  private:
   void remove(slot_t v) {
+    evict(v);
+    free_.push_back(v);
+  }
+  // Frees slot v (its block leaves the tier); the caller reuses or lists the slot.
+  void evict(slot_t v) {
     std::uint32_t ghost = no_ghost;
     if constexpr (ghost_keeping<P>) {
-      ghost_directory d(index_);
+      ghost_directory d(index_, static_cast<std::uint32_t>(capacity_));
       ghost = policy_.on_evict(v, d);
     } else {
       policy_.on_evict(v);
     }
     const slot_t p = parent_[v];
     if (p != no_slot && parent_gen_[v] == gen_[p] && children_[p] > 0) --children_[p];
+    // The victim's entry is known by its slot: retag it or remove it without a probe.
     if (ghost != no_ghost)
-      index_.set(keys_[v], static_cast<std::uint32_t>(capacity_ + ghost));  // retag, no deletion
+      index_.retag(v, static_cast<std::uint32_t>(capacity_ + ghost));
     else
-      index_.erase(keys_[v]);
+      index_.erase_id(v);
     ++gen_[v];  // orphans that pointed here no longer decrement the slot's next occupant
-    free_.push_back(v);
   }
 
   [[no_unique_address]] P policy_;
   tier_link link_;
   std::string name_;
-  detail::flat_map64 index_;
+  detail::slot_index index_;
   std::size_t capacity_;
   std::vector<block_id> keys_;
   std::vector<slot_t> parent_;
   std::vector<std::uint32_t> parent_gen_, gen_, children_;
   std::vector<std::uint8_t> pinned_;
   std::vector<slot_t> free_, pinned_list_;
+  std::size_t pins_ = 0;  // entries of pinned_list_ in use (it only grows: no reallocation per request)
   std::size_t pinned_count_ = 0;
 };
 

@@ -1,8 +1,9 @@
 #pragma once
 // A bounded FIFO of ghost ids for a policy whose ghosts live in the tier's index (the
 // `ghost_keeping` protocol, policy.hpp): ring position p is ghost id base + p, and the tier's
-// index maps the ghost's block to it, so the ring needs no map of its own (dropping a live entry
-// forgets its block through the tier's ghost_directory). A ghost that returns leaves a dead entry that still takes its place in the ring (exactly as
+// index maps the ghost's block to it, so the ring needs no map, nor even the blocks' ids, of its
+// own: dropping a live entry forgets it by its id through the tier's ghost_directory. A ghost
+// that returns leaves a dead entry that still takes its place in the ring (exactly as
 // ghost_fifo's stale entries do), so both forget the same blocks at the same moments.
 
 #include <cstddef>
@@ -17,7 +18,6 @@ namespace gpusched::kvcache::detail {
 class ghost_ring {
  public:
   void reserve(std::size_t capacity, std::uint32_t base) {
-    key_.assign(capacity, 0);
     live_.assign(capacity, 0);
     base_ = base;
     head_ = count_ = size_ = 0;
@@ -26,17 +26,17 @@ class ghost_ring {
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty_live() const noexcept { return size_ == 0; }
   [[nodiscard]] bool owns(std::uint32_t id) const noexcept {
-    return id >= base_ && id - base_ < key_.size();
+    return id >= base_ && id - base_ < live_.size();
   }
-  /// Remembers b as the newest ghost, dropping the oldest entry when the ring is full (its
-  /// block forgotten through `dir` when live); returns b's ghost id (no_slot: capacity 0).
+  /// Remembers a block as the newest ghost, dropping the oldest entry when the ring is full (its
+  /// block forgotten through `dir` when live); returns the new ghost's id (no_slot: capacity 0).
+  /// The caller maps the block to that id (the tier retags the block's index entry).
   template <class Directory>
-  std::uint32_t push(std::uint64_t b, Directory& dir) {
-    if (key_.empty()) return no_slot;
-    if (count_ == key_.size()) drop_oldest_entry(dir);
+  std::uint32_t push(Directory& dir) {
+    if (live_.empty()) return no_slot;
+    if (count_ == live_.size()) drop_oldest_entry(dir);
     std::size_t at = head_ + count_;
-    if (at >= key_.size()) at -= key_.size();
-    key_[at] = b;
+    if (at >= live_.size()) at -= live_.size();
     live_[at] = 1;
     ++count_;
     ++size_;
@@ -60,12 +60,13 @@ class ghost_ring {
     if (live_[head_] != 0) {
       live_[head_] = 0;
       --size_;
-      dir.forget(key_[head_]);
+      dir.forget_ghost(base_ + static_cast<std::uint32_t>(head_));
     }
-    if (++head_ == key_.size()) head_ = 0;
+    if (++head_ == live_.size()) head_ = 0;
     --count_;
+    // The next entry to go is known now: start loading its index entry (usually not cached).
+    if (count_ > 0 && live_[head_] != 0) dir.prefetch_ghost(base_ + static_cast<std::uint32_t>(head_));
   }
-  std::vector<std::uint64_t> key_;
   std::vector<std::uint8_t> live_;
   std::uint32_t base_ = 0;
   std::size_t head_ = 0, count_ = 0, size_ = 0;

@@ -28,14 +28,12 @@ class arc {
     t1_.clear();
     t2_.clear();
     in_t2_.assign(n, 0);
-    key_.assign(n, 0);
     b1_.reserve(n, 0);
     b2_.reserve(n, static_cast<std::uint32_t>(n));
   }
   /// Ghost ids: B1's ring then B2's, n each.
   [[nodiscard]] std::size_t ghost_ids() const noexcept { return 2 * c_; }
-  void on_insert(slot_t s, const access_info& a, std::uint32_t ghost, ghost_directory& dir) {
-    key_[s] = a.key;
+  void on_insert(slot_t s, const access_info&, std::uint32_t ghost, ghost_directory& dir) {
     const double b1 = static_cast<double>(b1_.size()), b2 = static_cast<double>(b2_.size());
     if (ghost != no_ghost && b1_.owns(ghost)) {  // recency was evicted too soon: grow T1's target
       b1_.returned(ghost);
@@ -66,10 +64,10 @@ class arc {
   std::uint32_t on_evict(slot_t s, ghost_directory& dir) {
     if (in_t2_[s] != 0) {
       t2_.unlink(links_, s);
-      return b2_.push(key_[s], dir);
+      return b2_.push(dir);
     }
     t1_.unlink(links_, s);
-    return b1_.push(key_[s], dir);
+    return b1_.push(dir);
   }
   [[nodiscard]] slot_t victim(const tier_view& v) const {
     const bool from_t1 = !t1_.empty() && (static_cast<double>(t1_.size()) > p_ || t2_.empty());
@@ -95,7 +93,6 @@ class arc {
   detail::slot_links links_;
   detail::slot_list t1_, t2_;
   std::vector<std::uint8_t> in_t2_;
-  std::vector<block_id> key_;
   detail::ghost_ring b1_, b2_;
 };
 

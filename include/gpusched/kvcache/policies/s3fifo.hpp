@@ -28,16 +28,14 @@ class s3fifo {
     main_.clear();
     freq_.assign(n, 0);
     where_.assign(n, 0);
-    key_.assign(n, 0);
     ghost_cap_ = n - n / 10;
     ghost_.reserve(ghost_cap_, 0);
     small_target_ = static_cast<std::size_t>(small_fraction_ * static_cast<double>(n));
   }
   /// Ghost ids: one ring of n - n/10.
   [[nodiscard]] std::size_t ghost_ids() const noexcept { return ghost_cap_; }
-  void on_insert(slot_t s, const access_info& a, std::uint32_t ghost, ghost_directory&) {
+  void on_insert(slot_t s, const access_info&, std::uint32_t ghost, ghost_directory&) {
     freq_[s] = 0;
-    key_[s] = a.key;
     if (ghost != no_ghost) {
       ghost_.returned(ghost);
       main_.push_front(links_, s);
@@ -54,7 +52,7 @@ class s3fifo {
   std::uint32_t on_evict(slot_t s, ghost_directory& dir) {
     if (where_[s] == in_small) {
       small_.unlink(links_, s);
-      return ghost_.push(key_[s], dir);
+      return ghost_.push(dir);
     }
     main_.unlink(links_, s);
     return no_ghost;
@@ -102,7 +100,6 @@ class s3fifo {
   std::vector<std::uint8_t> freq_, where_;
   detail::ghost_ring ghost_;
   std::size_t ghost_cap_ = 0;
-  std::vector<block_id> key_;
 };
 
 }  // namespace gpusched::kvcache::policies
