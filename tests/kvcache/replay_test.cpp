@@ -103,55 +103,7 @@ TEST_CASE("property: capacity never exceeded; belady_bound >= every demand-fill 
   }
 }
 
-namespace {
-// Exhaustive optimum of the relaxed model (any resident block may go, or the new one bypasses).
-std::uint64_t brute_force(const std::vector<kv::block_id>& seq, std::size_t i, std::vector<kv::block_id>& cache,
-                          std::size_t cap) {
-  if (i == seq.size()) return 0;
-  const kv::block_id b = seq[i];
-  if (std::find(cache.begin(), cache.end(), b) != cache.end()) return 1 + brute_force(seq, i + 1, cache, cap);
-  std::uint64_t best = brute_force(seq, i + 1, cache, cap);  // bypass
-  if (cache.size() < cap) {
-    cache.push_back(b);
-    best = std::max(best, brute_force(seq, i + 1, cache, cap));
-    cache.pop_back();
-    return best;
-  }
-  for (std::size_t v = 0; v < cache.size(); ++v) {
-    const kv::block_id old = cache[v];
-    cache[v] = b;
-    best = std::max(best, brute_force(seq, i + 1, cache, cap));
-    cache[v] = old;
-  }
-  return best;
-}
-}  // namespace
-
-TEST_CASE("belady_bound: equals the exhaustive optimum of the relaxed model on small traces") {
-  // Hand-worked: a b c a b with 2 slots: c is never used again, so it bypasses; 2 hits (the
-  // furthest-next-use policy inside a tier must cache c and gets 1).
-  std::vector<kv::request> hand(5);
-  const kv::block_id ids[] = {1, 2, 3, 1, 2};
-  for (std::size_t i = 0; i < 5; ++i) hand[i].blocks = {ids[i]};
-  CHECK(kv::belady_bound(hand, 2).hits == 2);
-  CHECK(hits<pol::belady>(hand, 2) == 1);
-  int searched = 0;
-  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
-    auto rs = random_trace(seed, 5);
-    for (auto& r : rs) r.blocks.resize(std::min<std::size_t>(r.blocks.size(), 2));  // still a tree
-    std::vector<kv::block_id> seq;
-    for (const auto& r : rs) seq.insert(seq.end(), r.blocks.begin(), r.blocks.end());
-    if (seq.size() > 10) continue;  // keep the search small
-    for (const std::size_t cap : {1, 2, 3}) {
-      std::vector<kv::block_id> cache;
-      CAPTURE(seed);
-      CAPTURE(cap);
-      CHECK(kv::belady_bound(rs, cap).hits == brute_force(seq, 0, cache, cap));
-    }
-    ++searched;
-  }
-  CHECK(searched == 12);
-}
+// belady_bound against exhaustive search and its previous implementation: belady_test.cpp.
 
 TEST_CASE("default policy: never more than 0.5 points below LRU on synthetic shapes") {
   kv::synthetic_options chat;

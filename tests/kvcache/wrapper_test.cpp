@@ -14,9 +14,13 @@ namespace pol = gpusched::kvcache::policies;
 
 namespace {
 template <class P>
-constexpr bool takes_queue = requires(P& p) { p.attach_queue(static_cast<const kv::queue_view*>(nullptr)); };
+constexpr bool takes_queue = requires(P& p) {
+  p.attach_queue(static_cast<const kv::queue_view*>(nullptr));
+};
 template <class P>
-constexpr bool sees_requests = requires(P& p, const kv::request& r) { p.on_request_begin(r, 0); };
+constexpr bool sees_requests = requires(P& p, const kv::request& r) {
+  p.on_request_begin(r, 0);
+};
 
 // One block per request, arriving at the given times.
 std::vector<kv::request> timed(const std::string& ids, const std::vector<double>& at) {
@@ -38,15 +42,21 @@ std::string resident(const kv::tier<P>& t) {
 
 // A hook exists on the wrapper iff the wrapped policy has it (the replay's fast path for policies
 // without a queue, and the oracle for Belady, depend on this).
-static_assert(kv::needs_future<pol::pinning<pol::belady>> && kv::needs_future<pol::queue_aware<pol::belady>>);
-static_assert(!kv::needs_future<pol::pinning<pol::lru>> && !kv::needs_future<pol::queue_aware<pol::lru>>);
-static_assert(!takes_queue<pol::pinning<pol::lru>> && takes_queue<pol::pinning<pol::queue_aware<pol::lru>>>);
+static_assert(kv::needs_future<pol::pinning<pol::belady>> &&
+              kv::needs_future<pol::queue_aware<pol::belady>>);
+static_assert(!kv::needs_future<pol::pinning<pol::lru>> &&
+              !kv::needs_future<pol::queue_aware<pol::lru>>);
+static_assert(!takes_queue<pol::pinning<pol::lru>> &&
+              takes_queue<pol::pinning<pol::queue_aware<pol::lru>>>);
 static_assert(takes_queue<pol::queue_aware<pol::lru>>);
-static_assert(sees_requests<pol::pinning<pol::hit_density>> && sees_requests<pol::queue_aware<pol::hit_density>>);
+static_assert(sees_requests<pol::pinning<pol::hit_density>> &&
+              sees_requests<pol::queue_aware<pol::hit_density>>);
 static_assert(!sees_requests<pol::pinning<pol::lru>> && !sees_requests<pol::queue_aware<pol::lru>>);
-static_assert(kv::ghost_keeping<pol::pinning<pol::arc>> && !kv::ghost_keeping<pol::pinning<pol::lru>>);
+static_assert(kv::ghost_keeping<pol::pinning<pol::arc>> &&
+              !kv::ghost_keeping<pol::pinning<pol::lru>>);
 
-TEST_CASE("wrappers: an unmarked pinning<belady> replays exactly like belady (next uses forwarded)") {
+TEST_CASE(
+    "wrappers: an unmarked pinning<belady> replays exactly like belady (next uses forwarded)") {
   kv::synthetic_options o;
   o.requests = 800;
   const auto rs = kv::synthetic_trace(o);

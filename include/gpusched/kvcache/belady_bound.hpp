@@ -62,9 +62,9 @@ template <request_source S>
 [[nodiscard]] bound_stats belady_bound(S& source, std::size_t capacity) {
   // Access times are the map's 32-bit values (npos is reserved).
   constexpr std::uint64_t max_accesses = detail::flat_map64::npos;
-  detail::flat_map64 last;           // block -> time of its latest access
-  std::set<std::uint32_t> used;      // f_v > 0 (distinct: one acceptance per access time)
-  std::size_t unused = capacity;     // slots still at f_v = 0
+  detail::flat_map64 last;        // block -> time of its latest access
+  std::set<std::uint32_t> used;   // f_v > 0 (distinct: one acceptance per access time)
+  std::size_t unused = capacity;  // slots still at f_v = 0
   bound_stats st;
   request r;
   while (source.next(r)) {
@@ -93,7 +93,8 @@ template <request_source S>
 }
 
 /// Convenience: the bound for requests held in memory.
-[[nodiscard]] inline bound_stats belady_bound(const std::vector<request>& requests, std::size_t capacity) {
+[[nodiscard]] inline bound_stats belady_bound(const std::vector<request>& requests,
+                                              std::size_t capacity) {
   vector_source source(requests);
   return belady_bound(source, capacity);
 }

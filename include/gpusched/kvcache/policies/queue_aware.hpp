@@ -25,9 +25,10 @@ class queue_aware : public forwarding_policy<queue_aware<Inner>, Inner> {
   void attach_queue(const queue_view* q) noexcept { queue_ = q; }
   [[nodiscard]] slot_t victim(const tier_view& v) {
     if (queue_ != nullptr) {
-      const tier_view guarded = v.protecting(
-          [](const void* q, block_id b) { return static_cast<const queue_view*>(q)->waiting(b) > 0; },
-          queue_);
+      const auto awaited = [](const void* q, block_id b) {
+        return static_cast<const queue_view*>(q)->waiting(b) > 0;
+      };
+      const tier_view guarded = v.protecting(awaited, queue_);
       if (const slot_t s = inner_.victim(guarded); s != no_slot) return s;
     }
     return inner_.victim(v);  // everything evictable is awaited: fall back to Inner's choice
