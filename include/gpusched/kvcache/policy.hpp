@@ -70,7 +70,8 @@ class tier_view {
   [[nodiscard]] bool protects_more() const noexcept { return protect_ != nullptr; }
 
  private:
-  [[nodiscard]] bool unprotected(slot_t s) const noexcept {
+  // Out of line (it recurses through the chain), so that evictable() itself is inlined.
+  [[nodiscard, gnu::noinline]] bool unprotected(slot_t s) const noexcept {
     if (protect_ != nullptr && protect_(context_, keys_[s])) return false;
     return outer_ == nullptr || outer_->evictable(s);
   }

@@ -121,9 +121,7 @@ class tier {
       if (pinned_count_ >= capacity_) return out;
       const slot_t v = policy_.victim(view());
       if (v == no_slot) return out;
-      if (v >= capacity_ || pinned_[v] != 0)
-        throw error("kvcache::tier::insert",
-                    std::string("policy ") + std::string(P::name) + " chose an invalid or pinned victim");
+      if (v >= capacity_ || pinned_[v] != 0) invalid_victim();
       out.evicted = true;
       out.victim = keys_[v];
       evict(v);
@@ -201,6 +199,11 @@ class tier {
   }
 
  private:
+  // Out of line, so the hot insert() stays small enough for the compiler to inline its callees.
+  [[noreturn, gnu::noinline, gnu::cold]] static void invalid_victim() {
+    throw error("kvcache::tier::insert",
+                std::string("policy ") + std::string(P::name) + " chose an invalid or pinned victim");
+  }
   void remove(slot_t v) {
     evict(v);
     free_.push_back(v);
