@@ -52,7 +52,7 @@ class tier_view {
   tier_view(const std::uint8_t* pinned, const std::uint32_t* children, const block_id* keys) noexcept
       : pinned_(pinned), children_(children), keys_(keys) {}
 
-  [[nodiscard]] bool evictable(slot_t s) const noexcept {
+  [[nodiscard, gnu::always_inline]] bool evictable(slot_t s) const noexcept {
     if (pinned_[s] != 0) return false;
     return (protect_ == nullptr && outer_ == nullptr) || unprotected(s);  // inlined common case
   }

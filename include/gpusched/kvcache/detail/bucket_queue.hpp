@@ -31,6 +31,7 @@ class bucket_queue {
     prio_.assign(n, 0);
     linked_.assign(n, 0);
     floor_ = lo_ = 0;
+    exact_ = false;
     size_ = 0;
     resize_ring(64);
   }
@@ -43,7 +44,10 @@ class bucket_queue {
   /// Raises the floor to f (<= every live priority; a lower f is ignored).
   void raise_floor(std::uint64_t f) noexcept {
     if (f > floor_) floor_ = f;
-    if (lo_ < floor_) lo_ = floor_;
+    if (lo_ < floor_) {
+      lo_ = floor_;
+      exact_ = false;
+    }
   }
 
   /// Inserts s with priority p (>= floor()), or moves it there: it becomes the newest of bucket p.
@@ -61,7 +65,10 @@ class bucket_queue {
       bits_[b >> 6] |= std::uint64_t{1} << (b & 63);
     }
     tail_[b] = s;
-    if (p < lo_) lo_ = p;
+    if (p < lo_ || size_ == 0) {  // the new smallest priority
+      lo_ = p;
+      exact_ = true;
+    }
     ++size_;
   }
   void erase(std::uint32_t s) noexcept {
@@ -70,16 +77,22 @@ class bucket_queue {
     const std::uint32_t p = prev_[s], n = next_[s];
     if (p != no_slot) next_[p] = n; else head_[b] = n;
     if (n != no_slot) prev_[n] = p; else tail_[b] = p;
-    if (head_[b] == no_slot) bits_[b >> 6] &= ~(std::uint64_t{1} << (b & 63));
+    if (head_[b] == no_slot) {
+      bits_[b >> 6] &= ~(std::uint64_t{1} << (b & 63));
+      if (prio_[s] == lo_) exact_ = false;  // the smallest bucket emptied
+    }
     linked_[s] = 0;
     --size_;
   }
 
   /// The smallest live priority (none when empty).
   [[nodiscard]] std::uint64_t min_priority() noexcept {
-    const std::uint64_t p = next_nonempty(lo_);
-    if (p != none) lo_ = p;
-    return p;
+    if (size_ == 0) return none;
+    if (!exact_) {  // otherwise lo_ is still the minimum found last time (LFU asks twice per victim)
+      lo_ = next_nonempty(lo_);
+      exact_ = true;
+    }
+    return lo_;
   }
   /// The first slot in (priority, push order) satisfying `ok`, or no_slot.
   template <class Pred>
@@ -131,6 +144,7 @@ class bucket_queue {
   std::vector<std::uint8_t> linked_;
   std::size_t mask_ = 0, size_ = 0;
   std::uint64_t floor_ = 0, lo_ = 0;  // lo_ <= the smallest live priority
+  bool exact_ = false;                 // lo_ is the smallest live priority
 };
 
 }  // namespace gpusched::kvcache::detail

@@ -19,7 +19,9 @@ struct slot_links {
   }
 };
 
-/// One list: head = most recent end, tail = oldest end.
+/// One list: head = most recent end, tail = oldest end. The list operations are always inlined:
+/// they are a few stores each, and the replay's inner loop calls them through large functions
+/// where the compiler would otherwise stop inlining.
 class slot_list {
  public:
   [[nodiscard]] std::uint32_t head() const noexcept { return head_; }
@@ -27,7 +29,7 @@ class slot_list {
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
 
-  void push_front(slot_links& l, std::uint32_t s) noexcept {
+  [[gnu::always_inline]] void push_front(slot_links& l, std::uint32_t s) noexcept {
     l.prev[s] = no_slot;
     l.next[s] = head_;
     if (head_ != no_slot) l.prev[head_] = s; else tail_ = s;
@@ -35,7 +37,7 @@ class slot_list {
     ++size_;
   }
   /// Inserts s right after `at` (towards the tail); `at` must be in this list.
-  void insert_after(slot_links& l, std::uint32_t at, std::uint32_t s) noexcept {
+  [[gnu::always_inline]] void insert_after(slot_links& l, std::uint32_t at, std::uint32_t s) noexcept {
     const std::uint32_t n = l.next[at];
     l.prev[s] = at;
     l.next[s] = n;
@@ -43,14 +45,14 @@ class slot_list {
     if (n != no_slot) l.prev[n] = s; else tail_ = s;
     ++size_;
   }
-  void unlink(slot_links& l, std::uint32_t s) noexcept {
+  [[gnu::always_inline]] void unlink(slot_links& l, std::uint32_t s) noexcept {
     const std::uint32_t p = l.prev[s], n = l.next[s];
     if (p != no_slot) l.next[p] = n; else head_ = n;
     if (n != no_slot) l.prev[n] = p; else tail_ = p;
     l.prev[s] = l.next[s] = no_slot;
     --size_;
   }
-  void move_to_front(slot_links& l, std::uint32_t s) noexcept {
+  [[gnu::always_inline]] void move_to_front(slot_links& l, std::uint32_t s) noexcept {
     if (head_ == s) return;
     unlink(l, s);
     push_front(l, s);
