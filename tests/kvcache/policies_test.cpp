@@ -203,13 +203,19 @@ TEST_CASE("pinning: marked blocks stay while others can go; lowest priority goes
 }
 
 TEST_CASE("pinning: a mark expires after its TTL in trace time") {
-  pol::pinning<pol::lru> p;
-  p.pin('a', 0, 10.0);
-  kv::tier<pol::pinning<pol::lru>> t(1, std::move(p));
-  auto rs = singles("a b");
-  rs[1].arrival = 20.0;  // past the TTL: a may go
-  (void)kv::replay(t, rs);
-  CHECK(resident(t) == "b");
+  // Two slots, a marked for 10 s; c arrives when b (unmarked) could go instead of the older a.
+  const auto run = [](double c_arrival) {
+    pol::pinning<pol::lru> p;
+    p.pin('a', 0, 10.0);
+    kv::tier<pol::pinning<pol::lru>> t(2, std::move(p));
+    auto rs = singles("a b c");
+    rs[1].arrival = 1.0;
+    rs[2].arrival = c_arrival;
+    (void)kv::replay(t, rs);
+    return resident(t);
+  };
+  CHECK(run(5.0) == "ac");   // within the TTL: the mark keeps a, b goes
+  CHECK(run(20.0) == "bc");  // past the TTL: plain LRU, the older a goes
 }
 
 TEST_CASE("hit_density: without history it is leaf-first LRU") {

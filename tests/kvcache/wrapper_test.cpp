@@ -51,7 +51,8 @@ static_assert(!takes_queue<pol::pinning<pol::lru>> &&
 static_assert(takes_queue<pol::queue_aware<pol::lru>>);
 static_assert(sees_requests<pol::pinning<pol::hit_density>> &&
               sees_requests<pol::queue_aware<pol::hit_density>>);
-static_assert(!sees_requests<pol::pinning<pol::lru>> && !sees_requests<pol::queue_aware<pol::lru>>);
+// pinning always sees requests: its TTL clock moves to each request's arrival.
+static_assert(sees_requests<pol::pinning<pol::lru>> && !sees_requests<pol::queue_aware<pol::lru>>);
 static_assert(kv::ghost_keeping<pol::pinning<pol::arc>> &&
               !kv::ghost_keeping<pol::pinning<pol::lru>>);
 
@@ -82,9 +83,9 @@ TEST_CASE("wrappers: pinning passes the queue to a queue_aware inside it") {
 }
 
 TEST_CASE("wrappers: pinning reads trace time from every access, ghost-keeping inner included") {
-  // Capacity 2, a marked for 10 s. At c (t=20) the latest access seen is b's (t=1): a is still
-  // marked and b goes. At d (t=21) the clock reads 20 (c's access): a's mark has expired and a,
-  // the least recently used, goes. A clock stuck at 0 would keep a and drop c.
+  // Capacity 2, a marked for 10 s. At c (t=20) the clock reads c's arrival: a's mark has
+  // expired and a, the least recently used, goes; at d (t=21) b goes. A clock stuck at 0 would
+  // keep a and drop c.
   const auto rs = timed("abcd", {0, 1, 20, 21});
   pol::pinning<pol::lru> p;
   p.pin('a', 0, 10.0);

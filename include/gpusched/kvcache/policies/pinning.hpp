@@ -52,6 +52,13 @@ class pinning : public forwarding_policy<pinning<Inner>, Inner> {
     entries_[i].expires = -1;  // entries are not compacted; an unpinned entry never protects
     marks_.erase(b);
   }
+  /// The clock moves to the request's arrival before any of its blocks is inserted, so the
+  /// evictions that make room for it already see marks that expired by then.
+  void on_request_begin(const request& r, std::uint64_t index) {
+    now_ = r.arrival;
+    if constexpr (requires { inner_.on_request_begin(r, index); })
+      inner_.on_request_begin(r, index);
+  }
   /// Whether b is marked and its mark has not expired.
   [[nodiscard]] bool marked(block_id b) const noexcept { return level_of(b) != none; }
 
