@@ -113,6 +113,14 @@ int main(int argc, char** argv) {
         return plan; }, false);
       if (c.per_domain < c.gpus)
         add(c, name, l, "grouped", [](const moe::problem& p) { return moe::grouped_placer<>{}.solve(p); }, false);
+      if (c.per_domain < c.gpus && c.slots * c.gpus > 256) {  // uniform dispatch, few domains per group
+        add(c, name, l, "compact", [](const moe::problem& p) { return moe::compact_placer<>{}.solve(p); }, false);
+        if (c.slots == 2)
+          add(c, name, l, "compact2", [](const moe::problem& p) {
+            moe::compact_placer<> s;
+            s.max_imbalance = 0.02;  // two slots per GPU: 1% above the bound is out of the search's reach
+            return s.solve(p); }, false);
+      }
     }
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
@@ -140,7 +148,8 @@ int main(int argc, char** argv) {
   }
 
   // Locality vs balance: grouped_placer's slack (a domain sheds load only above (1 + slack) x its
-  // share) swept on the configs with several domains; EPLB-global and placer<> are the far end.
+  // share) and compact_placer's max_imbalance (target: bound + max_imbalance x mean) swept on the
+  // configs with several domains; EPLB-global and placer<> are the far end.
   for (const auto& c : configs) {
     if (c.per_domain == c.gpus || c.slots * c.gpus == 256) continue;
     for (const auto& [name, l] : loads) {
@@ -152,6 +161,12 @@ int main(int argc, char** argv) {
         g.slack = slack;
         const auto m = moe::evaluate(p, g.solve(p));
         std::printf(" slack %.2f -> %.4f / %.2f npg;", slack, m.max_over_mean, m.nodes_per_group);
+      }
+      for (double cap : {0.002, 0.005, 0.01, 0.02, 0.03, 0.05}) {
+        moe::compact_placer<> cp;
+        cp.max_imbalance = cap;
+        const auto m = moe::evaluate(p, cp.solve(p));
+        std::printf(" compact %.3f -> %.4f / %.2f npg;", cap, m.max_over_mean, m.nodes_per_group);
       }
       if (c.slots == 2) {
         const auto wr = moe::evaluate(p, moe::wrap_placer{}.solve(p));

@@ -49,11 +49,20 @@ namespace detail {
 // One layer's search state: the placement (layer_state) plus replicas per (group, domain).
 class compact_search {
  public:
-  compact_search(std::span<const double> w, std::vector<int> map, const pack_shape& s, const problem& p,
-                 std::vector<double> share)
-      : st_(w, std::move(map), s), gpd_(p.cluster.gpus_per_domain), D_(p.cluster.domains()),
-        group_size_(static_cast<int>(w.size()) / p.groups), share_(std::move(share)),
+  compact_search(std::span<const double> w, std::vector<int> map, const pack_shape& s,
+                 const problem& p, std::vector<double> share)
+      : st_(w, std::move(map), s),
+        gpd_(p.cluster.gpus_per_domain),
+        D_(p.cluster.domains()),
+        group_size_(static_cast<int>(w.size()) / p.groups),
+        share_(std::move(share)),
         n_(static_cast<std::size_t>(p.groups) * static_cast<std::size_t>(D_), 0) {
+    for (std::size_t e = 0; e < w.size(); ++e)
+      group_of_.push_back(static_cast<int>(e) / group_size_);
+    for (int x = 0; x < s.slots(); ++x) {
+      gpu_of_.push_back(x / s.slots_per_gpu);
+      domain_of_.push_back(gpu_of_.back() / gpd_);
+    }
     repair_duplicates(st_);
     for (int x = 0; x < s.slots(); ++x) ++pairs(group(st_.expert(x)), domain(x));
   }
@@ -101,13 +110,19 @@ class compact_search {
   }
 
  private:
-  [[nodiscard]] int group(int e) const noexcept { return e / group_size_; }
-  [[nodiscard]] int domain(int slot) const noexcept { return st_.gpu(slot) / gpd_; }
+  // Tables, not divisions: these sit in the innermost loops.
+  [[nodiscard]] int group(int e) const noexcept { return group_of_[static_cast<std::size_t>(e)]; }
+  [[nodiscard]] int domain(int slot) const noexcept {
+    return domain_of_[static_cast<std::size_t>(slot)];
+  }
+  [[nodiscard]] int gpu(int slot) const noexcept { return gpu_of_[static_cast<std::size_t>(slot)]; }
   [[nodiscard]] int& pairs(int g, int d) noexcept {
-    return n_[static_cast<std::size_t>(g) * static_cast<std::size_t>(D_) + static_cast<std::size_t>(d)];
+    return n_[static_cast<std::size_t>(g) * static_cast<std::size_t>(D_) +
+              static_cast<std::size_t>(d)];
   }
   [[nodiscard]] int pairs(int g, int d) const noexcept {
-    return n_[static_cast<std::size_t>(g) * static_cast<std::size_t>(D_) + static_cast<std::size_t>(d)];
+    return n_[static_cast<std::size_t>(g) * static_cast<std::size_t>(D_) +
+              static_cast<std::size_t>(d)];
   }
   [[nodiscard]] double share(int g) const noexcept { return share_[static_cast<std::size_t>(g)]; }
 
@@ -163,8 +178,8 @@ class compact_search {
       if (lb >= 2.0 * (grow ? la - eps : best_peak) - la) break;
       for (int x = a * S; x < (a + 1) * S; ++x)
         for (int y = b * S; y < (b + 1) * S; ++y) {
+          // No d > 0 test: peak < la - eps implies it (and that branch mispredicts half the time).
           const double d = st_.slot_size(x) - st_.slot_size(y);
-          if (d <= 0.0) continue;
           const double peak = std::max(la - d, lb + d);
           if (peak >= (grow ? la - eps : best_peak)) continue;
           const double cost = swap_cost(x, y);
@@ -183,10 +198,14 @@ class compact_search {
         const int ex = st_.expert(x);
         const double grown = st_.w(ex) / (st_.count(ex) + 1);
         for (int y = 0; y < N; ++y) {
-          if (st_.gpu(y) == a || st_.load(st_.gpu(y)) - st_.slot_size(y) + grown >= la - eps || !st_.can_retarget(y, ex))
-            continue;
+          // y's GPU ends at load - slot_size(y) + grown at least; the cost is cheap too: both
+          // before the full peak, which walks the hosts of two experts.
+          const double floor = st_.load(gpu(y)) - st_.slot_size(y) + grown;
+          if (gpu(y) == a || floor >= la - eps) continue;
           const double cost = retarget_cost(y, ex);
-          if (!grow && cost > 1e-15) continue;
+          if (grow ? cost > best_cost + 1e-15 : cost > 1e-15) continue;
+          if (floor >= best_peak && cost >= best_cost - 1e-15) continue;
+          if (!st_.can_retarget(y, ex)) continue;
           const double peak = st_.retarget_peak(y, ex);
           if (peak < la - eps && better(cost, peak)) {
             best_cost = cost;
@@ -207,17 +226,21 @@ class compact_search {
   // already, brings in a replica of a group d holds already (other than g), and keeps both GPUs
   // <= target; the one leaving the larger new load smallest, or -1.
   [[nodiscard]] int evacuation_partner(int x, double target) const {
-    const int g = group(st_.expert(x)), A = domain(x), a = st_.gpu(x), N = st_.shape().slots();
+    const int g = group(st_.expert(x)), A = domain(x), a = st_.gpu(x),
+              per_domain = gpd_ * st_.shape().slots_per_gpu;
     double best = inf_;
     int pick = -1;
-    for (int y = 0; y < N; ++y) {
-      const int B = domain(y), gy = group(st_.expert(y));
-      if (B == A || gy == g || pairs(g, B) == 0 || pairs(gy, A) == 0 || !st_.can_swap(x, y)) continue;
-      const double d = st_.slot_size(x) - st_.slot_size(y);
-      const double peak = std::max(st_.load(a) - d, st_.load(st_.gpu(y)) + d);
-      if (peak <= target && peak < best) {
-        best = peak;
-        pick = y;
+    for (int B = 0; B < D_; ++B) {
+      if (B == A || pairs(g, B) == 0) continue;
+      for (int y = B * per_domain; y < (B + 1) * per_domain; ++y) {
+        const int gy = group(st_.expert(y));
+        if (gy == g || pairs(gy, A) == 0 || !st_.can_swap(x, y)) continue;
+        const double d = st_.slot_size(x) - st_.slot_size(y);
+        const double peak = std::max(st_.load(a) - d, st_.load(st_.gpu(y)) + d);
+        if (peak <= target && peak < best) {
+          best = peak;
+          pick = y;
+        }
       }
     }
     return pick;
@@ -228,6 +251,7 @@ class compact_search {
   int gpd_, D_, group_size_;
   std::vector<double> share_;
   std::vector<int> n_;
+  std::vector<int> group_of_, domain_of_, gpu_of_;
 };
 
 }  // namespace detail
@@ -259,27 +283,31 @@ class compact_placer {
     std::vector<double> share(static_cast<std::size_t>(p.groups), 1.0 / p.groups);
     if (total > 0.0) {
       std::fill(share.begin(), share.end(), 0.0);
-      for (int e = 0; e < E; ++e) share[static_cast<std::size_t>(e / group_size)] += w[static_cast<std::size_t>(e)] / total;
+      for (int e = 0; e < E; ++e)
+        share[static_cast<std::size_t>(e / group_size)] += w[static_cast<std::size_t>(e)] / total;
     }
     const auto counts = replication.replicate(w, s);
 
     // Step 2: pour replicas into domains.
     std::vector<int> group_order(static_cast<std::size_t>(p.groups));
     std::iota(group_order.begin(), group_order.end(), 0);
-    std::stable_sort(group_order.begin(), group_order.end(),
-                     [&](int a, int b) { return share[static_cast<std::size_t>(a)] > share[static_cast<std::size_t>(b)]; });
+    std::stable_sort(group_order.begin(), group_order.end(), [&](int a, int b) {
+      return share[static_cast<std::size_t>(a)] > share[static_cast<std::size_t>(b)];
+    });
     std::vector<int> experts;
     experts.reserve(static_cast<std::size_t>(E));
     for (int g : group_order) {
       const auto first = experts.size();
       for (int e = g * group_size; e < (g + 1) * group_size; ++e) experts.push_back(e);
-      std::stable_sort(experts.begin() + static_cast<std::ptrdiff_t>(first), experts.end(), [&](int a, int b) {
-        return w[static_cast<std::size_t>(a)] / counts[static_cast<std::size_t>(a)] >
-               w[static_cast<std::size_t>(b)] / counts[static_cast<std::size_t>(b)];
-      });
+      std::stable_sort(
+          experts.begin() + static_cast<std::ptrdiff_t>(first), experts.end(), [&](int a, int b) {
+            return w[static_cast<std::size_t>(a)] / counts[static_cast<std::size_t>(a)] >
+                   w[static_cast<std::size_t>(b)] / counts[static_cast<std::size_t>(b)];
+          });
     }
     const double domain_target = total / D, fit = domain_target + max_imbalance * mean * gpd;
-    std::vector<int> free(static_cast<std::size_t>(D), per_domain), on(static_cast<std::size_t>(E) * static_cast<std::size_t>(D), 0);
+    std::vector<int> free(static_cast<std::size_t>(D), per_domain),
+        on(static_cast<std::size_t>(E) * static_cast<std::size_t>(D), 0);
     std::vector<char> hosts(static_cast<std::size_t>(p.groups) * static_cast<std::size_t>(D), 0);
     std::vector<double> load(static_cast<std::size_t>(D), 0.0);
     std::vector<std::vector<int>> members(static_cast<std::size_t>(D));
@@ -289,7 +317,7 @@ class compact_placer {
       const int g = e / group_size;
       const double size = w[ue] / counts[ue];
       for (int r = 0; r < counts[ue]; ++r) {
-                int home = -1, any = -1, spare = -1;
+        int home = -1, any = -1, spare = -1;
         double home_proj = inf_, any_proj = inf_;
         for (int d = 0; d < D; ++d) {
           const auto ud = static_cast<std::size_t>(d);
@@ -297,7 +325,8 @@ class compact_placer {
           if (spare < 0) spare = d;
           if (on[ue * static_cast<std::size_t>(D) + ud] >= per_expert_cap) continue;
           const double proj = load[ud] + size;
-          if (hosts[static_cast<std::size_t>(g) * static_cast<std::size_t>(D) + ud] && proj < home_proj) {
+          if (hosts[static_cast<std::size_t>(g) * static_cast<std::size_t>(D) + ud] &&
+              proj < home_proj) {
             home_proj = proj;
             home = d;
           }
@@ -306,7 +335,9 @@ class compact_placer {
             any = d;
           }
         }
-        const int d = home >= 0 && home_proj <= fit ? home : any >= 0 ? any : spare;  // spare: repaired later
+        const int d = home >= 0 && home_proj <= fit ? home
+                      : any >= 0                    ? any
+                                                    : spare;  // spare: repaired later
         const auto ud = static_cast<std::size_t>(d);
         --free[ud];
         ++on[ue * static_cast<std::size_t>(D) + ud];
@@ -342,7 +373,8 @@ class compact_placer {
       }
       const auto sub_map = pack.pack(lw, lc, sub);
       for (std::size_t k = 0; k < sub_map.size(); ++k)
-        map[static_cast<std::size_t>(d * per_domain) + k] = local[static_cast<std::size_t>(sub_map[k])];
+        map[static_cast<std::size_t>(d * per_domain) + k] =
+            local[static_cast<std::size_t>(sub_map[k])];
     }
 
     // Steps 4 and 5.
@@ -355,15 +387,18 @@ class compact_placer {
   /// Solves every layer of `p` (loads, cluster, groups, allow_duplicates).
   [[nodiscard]] placement solve(const problem& p) const {
     validate(p);
-    return detail::solve_each_layer(p, [&](int, const std::vector<double>& w) { return solve_layer(w, p); });
+    return detail::solve_each_layer(
+        p, [&](int, const std::vector<double>& w) { return solve_layer(w, p); });
   }
 
  private:
   static constexpr double inf_ = std::numeric_limits<double>::infinity();
   void check(const problem& p) const {
-    require(max_imbalance >= 0.0 && max_imbalance < inf_, "moe::compact_placer", "max_imbalance must be finite and >= 0");
+    require(max_imbalance >= 0.0 && max_imbalance < inf_, "moe::compact_placer",
+            "max_imbalance must be finite and >= 0");
     require(max_moves >= 0, "moe::compact_placer", "max_moves must be >= 0");
-    require(p.groups > 0 && p.experts() % p.groups == 0, "moe::compact_placer", "groups must divide the experts");
+    require(p.groups > 0 && p.experts() % p.groups == 0, "moe::compact_placer",
+            "groups must divide the experts");
   }
 };
 
