@@ -1,8 +1,11 @@
 // compact_placer: uniform-dispatch placement with few domains per expert group.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <tuple>
 
 #include "gpusched/io/placement_json.hpp"
 #include "gpusched/moe.hpp"
@@ -17,7 +20,9 @@ using moe_test::make;
 void check_uniform(const moe::placement& plan) {
   for (const auto& l : plan.layers)
     for (std::size_t s = 0; s < l.physical_to_logical.size(); ++s)
-      CHECK(l.dispatch_weight[s] == doctest::Approx(1.0 / l.replica_count[static_cast<std::size_t>(l.physical_to_logical[s])]));
+      CHECK(l.dispatch_weight[s] ==
+            doctest::Approx(1.0 /
+                            l.replica_count[static_cast<std::size_t>(l.physical_to_logical[s])]));
 }
 
 double max_over_mean(const moe::problem& p, const moe::placement& plan, int layer) {
@@ -37,7 +42,8 @@ TEST_CASE("compact_placer: hand-worked case keeps each group in one domain at pe
   const auto plan = moe::compact_placer<>{}.solve(p);
   moe::validate(plan);
   const auto& l = plan.layers[0];
-  for (int s = 0; s < 8; ++s) CHECK(l.physical_to_logical[static_cast<std::size_t>(s)] / 4 == s / 4);  // group = domain
+  for (int s = 0; s < 8; ++s)
+    CHECK(l.physical_to_logical[static_cast<std::size_t>(s)] / 4 == s / 4);  // group = domain
   const auto load = moe::gpu_loads(p, plan, 0);
   for (int g = 0; g < 4; ++g) CHECK(load(g) == doctest::Approx(5.0));
   const auto m = moe::evaluate(p, plan);
@@ -66,11 +72,14 @@ TEST_CASE("compact_placer: a hot group spills only what balance needs") {
 
 TEST_CASE("compact_placer: valid uniform plans; the sweep never adds domains nor passes the cap") {
   for (int seed = 1; seed <= 4; ++seed)
-    for (const auto& [gpus, per_domain, slots] : {std::tuple{16, 4, 3}, std::tuple{32, 8, 5}, std::tuple{24, 6, 2}}) {
+    for (const auto& [gpus, per_domain, slots] :
+         {std::tuple{16, 4, 3}, std::tuple{32, 8, 5}, std::tuple{24, 6, 2}}) {
+      const int cluster_gpus = gpus;  // a structured binding cannot be captured (clang 14)
       CAPTURE(seed);
-      CAPTURE(gpus);
-      const auto p = make(moe::lognormal_loads(3, 32, 1.0 + 0.2 * seed, static_cast<std::uint64_t>(seed), 1e5), gpus,
-                          per_domain, slots, 8);
+      CAPTURE(cluster_gpus);
+      const auto p =
+          make(moe::lognormal_loads(3, 32, 1.0 + 0.2 * seed, static_cast<std::uint64_t>(seed), 1e5),
+               gpus, per_domain, slots, 8);
       moe::compact_placer<> with, without;
       without.sweep = false;
       const auto a = with.solve(p), b = without.solve(p);
@@ -84,9 +93,11 @@ TEST_CASE("compact_placer: valid uniform plans; the sweep never adds domains nor
         const auto& x = ma.layers[static_cast<std::size_t>(l)];
         const auto& y = mb.layers[static_cast<std::size_t>(l)];
         CHECK(x.nodes_per_group <= y.nodes_per_group + 1e-12);
-        CHECK(x.max_load <= std::max(y.max_load, x.bound + with.max_imbalance * x.mean_load) * (1 + 1e-12));
+        CHECK(x.max_load <=
+              std::max(y.max_load, x.bound + with.max_imbalance * x.mean_load) * (1 + 1e-12));
       }
-      CHECK(a.layers[0].physical_to_logical == with.solve(p).layers[0].physical_to_logical);  // deterministic
+      CHECK(a.layers[0].physical_to_logical ==
+            with.solve(p).layers[0].physical_to_logical);  // deterministic
     }
 }
 
@@ -100,8 +111,10 @@ TEST_CASE("compact_placer: a looser cap gives fewer or equal domains per group")
   for (const auto& x : l.layers) CHECK(x.max_load <= x.bound + 0.05 * x.mean_load + 1e-9);
 }
 
-TEST_CASE("compact_placer: half EPLB-global's domains per group at EPLB-global's balance on real loads") {
-  const auto loads = gpusched::io::read_expert_loads(GPUSCHED_TEST_DATA_DIR "/moe/decode_in2000out100_layers3-6.json");
+TEST_CASE(
+    "compact_placer: half EPLB-global's domains per group at EPLB-global's balance on real loads") {
+  const auto loads = gpusched::io::read_expert_loads(GPUSCHED_TEST_DATA_DIR
+                                                     "/moe/decode_in2000out100_layers3-6.json");
   const auto p = make(loads, 64, 8, 5, 8);
   auto global = p;
   global.cluster.gpus_per_domain = 64;
@@ -111,7 +124,8 @@ TEST_CASE("compact_placer: half EPLB-global's domains per group at EPLB-global's
   const auto m = moe::evaluate(p, plan);
   CHECK(m.max_over_mean <= ref.max_over_mean);
   CHECK(m.nodes_per_group <= ref.nodes_per_group / 2);
-  for (int l = 0; l < p.layers(); ++l) CHECK(max_over_mean(p, plan, l) <= 1.0 + 0.01 + 1e-9);  // bound = mean here
+  for (int l = 0; l < p.layers(); ++l)
+    CHECK(max_over_mean(p, plan, l) <= 1.0 + 0.01 + 1e-9);  // bound = mean here
 }
 
 TEST_CASE("compact_placer: bad options are rejected") {
