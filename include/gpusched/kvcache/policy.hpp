@@ -70,11 +70,13 @@ class tier_view {
   [[nodiscard]] bool protects_more() const noexcept { return protect_ != nullptr; }
 
  private:
-  // Out of line (it recurses through the chain), so that evictable() itself is inlined.
-  [[nodiscard, gnu::noinline]] bool unprotected(slot_t s) const noexcept {
+  // The protections of this view, then of the views it was made from (their pinned flags are
+  // this view's, checked already).
+  [[nodiscard]] bool unprotected(slot_t s) const noexcept {
     if (protect_ != nullptr && protect_(context_, keys_[s])) return false;
-    return outer_ == nullptr || outer_->evictable(s);
+    return outer_ == nullptr || outer_->unprotected(s);
   }
+
   const std::uint8_t* pinned_;
   const std::uint32_t* children_;
   const block_id* keys_;
