@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -268,7 +269,7 @@ TEST_CASE("csv and json request formats") {
   std::remove(js.c_str());
 }
 
-TEST_CASE("default: the guard follows whichever sampled shadow cache hits more") {
+TEST_CASE("default: the guard follows the sampled shadow cache that hits more (past noise)") {
   // Shared 16-block system prompts at 1%: the density rule keeps them, its shadow wins and the
   // default follows it; long think times at 25% (where the unguarded rule lost 3.8 points to LRU
   // on a 20,000-request trace): whatever the guard follows, never below LRU.
@@ -308,11 +309,12 @@ TEST_CASE("default: the guard follows whichever sampled shadow cache hits more")
     return out;
   };
   const auto a = run(kv::synthetic_trace(sys), 0.01);
-  CHECK(a.follows == (a.shadows[0] >= a.shadows[1]));
+  // The guard leaves the density rule only when the LRU shadow leads by more than one sigma.
+  CHECK(a.follows == (a.shadows[1] - a.shadows[0] <= std::sqrt(a.shadows[0] + a.shadows[1])));
   CHECK(a.shadows[0] > a.shadows[1]);
   CHECK(a.def > a.lru + 0.01);
   const auto b = run(kv::synthetic_trace(slow), 0.25);
-  CHECK(b.follows == (b.shadows[0] >= b.shadows[1]));
+  CHECK(b.follows == (b.shadows[1] - b.shadows[0] <= std::sqrt(b.shadows[0] + b.shadows[1])));
   CHECK(b.def >= b.lru - 0.005);
 }
 

@@ -3,7 +3,9 @@
 // "LHD: Improving Cache Hit Rate by Maximizing Hit Density", NSDI'18), learned online:
 //
 //  - every block belongs to a class: hits so far (0, 1, 2, 3+) x whether it is the last block of
-//    its request (the last block is usually partial, so the next turn rarely reuses its hash);
+//    its request (the last block is usually partial, so the next turn rarely reuses its hash) x
+//    its position in the request (< 16, < 64, 64+ blocks: shared prompts and early turns vs the
+//    deep tail of a long conversation, whose continuation is less likely);
 //  - for each class the policy learns, from what it observes, how old blocks are (in block
 //    operations since their last access) when they are reused and when their life ends unused.
 //    Evicted blocks are remembered as ghosts (2x the capacity): a ghost that comes back counts as
@@ -15,11 +17,14 @@
 //
 //  - a guard against the learned model being wrong for a trace (set dueling with sampled shadow
 //    caches, see `shadows` below): two small caches replay the same hash-sampled 1/16 of the
-//    blocks at 1/16 of the capacity, one under the unguarded density rule, one under leaf-first
-//    LRU. When the density's victim is not the one leaf-first LRU would evict, the policy follows
-//    the rule whose shadow has hit more lately (decayed). Sampling by block hash keeps each
-//    sampled block's reuse distance in proportion (SHARDS), so the shadows rank the two rules as
-//    the full cache would, at this capacity, on this trace phase.
+//    blocks at 1/16 of the capacity, one under the density rule — using the full cache's learned
+//    table, ages scaled by the sampling rate, so it ranks blocks as the full cache does rather
+//    than learning its own noisier table from 1/16 of the events — one under leaf-first LRU.
+//    When the density's victim is not the one leaf-first LRU would evict, the policy follows LRU
+//    only while the LRU shadow leads by more than one standard deviation of the hit counts'
+//    sampling noise (sqrt(hits), Poisson), so noise alone does not flip the rule. Sampling by
+//    block hash keeps each sampled block's reuse distance in proportion (SHARDS), so the shadows
+//    rank the two rules as the full cache would, at this capacity, on this trace phase.
 //
 // Nothing is fitted to a trace: the class histograms start empty (then it is leaf-first LRU),
 // decay by half every few capacity's worth of events, and the density table is rebuilt from
@@ -29,6 +34,7 @@
 
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -46,9 +52,14 @@ namespace gpusched::kvcache::policies {
 class hit_density {
  public:
   static constexpr std::string_view name = "hit_density";
-  static constexpr std::size_t hit_levels = 4;            ///< hits so far: 0, 1, 2, 3+
-  static constexpr std::size_t classes = hit_levels * 2;  ///< x last block of its request
-  static constexpr std::size_t buckets = 4 * 40;          ///< log-spaced ages, 4 per octave
+  static constexpr std::size_t hit_levels = 4;       ///< hits so far: 0, 1, 2, 3+
+  static constexpr std::size_t position_levels = 3;  ///< block position < 16, < 64, 64+
+  static constexpr std::size_t classes = hit_levels * 2 * position_levels;  ///< x last block
+  /// The guard leaves the density rule only when the recency shadow leads by more than this many
+  /// standard deviations of the hit counts' sampling noise (sqrt of the hits, Poisson).
+  static constexpr double guard_sigmas = 1.0;
+  static constexpr int scan_depth = 8;            ///< entries looked at per class and eviction
+  static constexpr std::size_t buckets = 4 * 40;  ///< log-spaced ages, 4 per octave
 
   /// `guarded`: arbitrate against leaf-first LRU (see the header comment); false: density only.
   explicit hit_density(bool guarded = true) : guarded_(guarded) {}
@@ -61,7 +72,7 @@ class hit_density {
     cls_.assign(n, 0);
     stamp_.assign(n, 0);
     key_.assign(n, 0);
-    ghost_cap_ = 2 * n;
+    ghost_cap_ = learns() ? 2 * n : 0;
     ghost_key_.assign(ghost_cap_, 0);
     ghost_cls_.assign(ghost_cap_, 0);
     ghost_stamp_.assign(ghost_cap_, 0);
@@ -111,16 +122,19 @@ class hit_density {
     double best_density = 0;
     std::uint64_t best_stamp = 0;
     for (std::size_t c = 0; c < classes; ++c) {
-      // The oldest evictable leaf of the class (pinned blocks sit near the front).
+      // The oldest evictable leaf of the class among its last `scan_depth` entries (pinned blocks
+      // sit near the front; with position classes the tails of shallow classes are mostly
+      // parents, which a deeper walk would keep re-reading on every eviction).
       int steps = 0;
-      for (slot_t s = lists_[c].tail(); s != no_slot && steps < 64; s = links_.prev[s], ++steps) {
+      for (slot_t s = lists_[c].tail(); s != no_slot && steps < scan_depth;
+           s = links_.prev[s], ++steps) {
         if (!v.evictable(s)) continue;
         if (!v.leaf(s)) {
           if (fallback == no_slot) fallback = s;
           continue;
         }
         if (oldest == no_slot || stamp_[s] < stamp_[oldest]) oldest = s;
-        const double d = density_[c][bucket(now_ - stamp_[s])];
+        const double d = table()[c][bucket((now_ - stamp_[s]) * age_scale_)];
         if (best == no_slot || d < best_density || (d == best_density && stamp_[s] < best_stamp)) {
           best = s;
           best_density = d;
@@ -147,6 +161,15 @@ class hit_density {
   [[nodiscard]] static constexpr std::uint8_t class_index(std::size_t hits, bool last) noexcept {
     return static_cast<std::uint8_t>((last ? hit_levels : 0) + hits);
   }
+  /// The class of a block with `hits` earlier reuses at position level `level` (0: position
+  /// < 16, 1: < 64, 2: deeper).
+  [[nodiscard]] static constexpr std::uint8_t class_index(std::size_t hits, bool last,
+                                                          std::size_t level) noexcept {
+    return static_cast<std::uint8_t>(level * 2 * hit_levels + (last ? hit_levels : 0) + hits);
+  }
+  [[nodiscard]] static constexpr std::size_t position_level(std::uint32_t position) noexcept {
+    return position < 16 ? 0 : (position < 64 ? 1 : 2);
+  }
 
  private:
   struct histogram {
@@ -167,7 +190,7 @@ class hit_density {
   }
   [[nodiscard]] std::uint8_t class_of(std::size_t hits, const access_info& a) const noexcept {
     const bool last = a.length > 0 ? a.position + 1 == a.length : a.position + 1 == length_;
-    return class_index(hits, last);
+    return class_index(hits, last, position_level(a.position));
   }
   void tick(const access_info& a) {
     ++now_;
@@ -207,6 +230,7 @@ class hit_density {
     ++ghost_count_;
   }
   void record(std::uint8_t c, std::uint64_t age, bool hit) {
+    if (!learns()) return;
     (hit ? hist_[c].hits : hist_[c].ends)[bucket(age)] += 1.0;
     if (--until_decay_ == 0) {
       until_decay_ = decay_every_;
@@ -258,6 +282,15 @@ class hit_density {
   std::array<std::array<double, buckets>, classes> density_{};
   std::uint64_t rebuild_every_ = 64, decay_every_ = 1024, until_rebuild_ = 64, until_decay_ = 1024;
   std::uint64_t now_ = 0, request_start_ = 0;
+  // A shadow follows its owner's learned table (ages scaled by the sampling rate) and learns none.
+  const hit_density* teacher_ = nullptr;
+  bool pupil_ = false;
+  std::uint64_t age_scale_ = 1;
+  [[nodiscard]] bool learns() const noexcept { return !pupil_; }
+  [[nodiscard]] const std::array<std::array<double, buckets>, classes>& table() const noexcept {
+    return teacher_ != nullptr ? teacher_->density_ : density_;
+  }
+  friend struct shadows;
 };
 
 /// The guard: two small caches fed the same spatially sampled sub-trace (SHARDS, Waldspurger et
@@ -275,7 +308,7 @@ struct hit_density::shadows {
   std::uint64_t until_decay = 0, decay_every = 0, index = 0;
   shadows(std::uint64_t m, std::size_t cap)
       : mask(m),
-        density(cap, hit_density(false)),
+        density(cap, pupil(m + 1)),
         recency(cap),
         decay_every(8 * static_cast<std::uint64_t>(cap)) {
     until_decay = decay_every;
@@ -335,6 +368,12 @@ struct hit_density::shadows {
       until_decay -= sub.blocks.size();
     }
   }
+  static hit_density pupil(std::uint64_t scale) {
+    hit_density p(false);
+    p.pupil_ = true;
+    p.age_scale_ = scale;
+    return p;
+  }
   // splitmix64's finalizer: trace ids may be sequential, the sample must not be.
   static std::uint64_t mix(std::uint64_t x) noexcept {
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -353,14 +392,19 @@ inline void hit_density::start_shadows(std::size_t n) {
 }
 inline void hit_density::on_request_begin(const request& r, std::uint64_t) {
   length_ = r.blocks.size();
-  if (shadows_) shadows_->observe(r);
+  if (shadows_) {
+    shadows_->density.policy().teacher_ = this;  // set per request: the owner may have moved
+    shadows_->observe(r);
+  }
 }
 inline std::array<double, 2> hit_density::shadow_hits() const noexcept {
   if (!shadows_) return {0.0, 0.0};
   return {shadows_->density_hits, shadows_->recency_hits};
 }
 inline bool hit_density::follow_density() const noexcept {
-  return !shadows_ || shadows_->density_hits >= shadows_->recency_hits;
+  if (!shadows_) return true;
+  const double d = shadows_->density_hits, r = shadows_->recency_hits;
+  return r - d <= guard_sigmas * std::sqrt(r + d);
 }
 
 }  // namespace gpusched::kvcache::policies
