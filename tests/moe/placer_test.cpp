@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -231,6 +232,81 @@ TEST_CASE("layer_state keeps loads, counts and host lists exact under random swa
   }
 }
 
+namespace {
+// repair_duplicates as first written (every slot in index order, the lowest peak, first on ties):
+// the reference the faster loop must match pick for pick.
+void repair_reference(moe::detail::layer_state& st) {
+  const int S = st.shape().slots_per_gpu, G = st.shape().gpus;
+  for (int a = 0; a < G; ++a)
+    for (int x = a * S; x < (a + 1) * S; ++x) {
+      if (st.on(a, st.expert(x)) < 2) continue;
+      double best = std::numeric_limits<double>::infinity();
+      int pick = -1;
+      for (int y = 0; y < G * S; ++y) {
+        if (!st.can_swap(x, y)) continue;
+        const double d = st.size(st.expert(x)) - st.size(st.expert(y));
+        const double peak = std::max(st.load(a) - d, st.load(st.gpu(y)) + d);
+        if (peak < best) {
+          best = peak;
+          pick = y;
+        }
+      }
+      if (pick < 0) throw gpusched::error("repair_reference", "stuck");
+      st.swap(x, pick);
+    }
+}
+}  // namespace
+
+TEST_CASE("repair_duplicates: hand-worked case, and the same swaps as the reference scan") {
+  moe::pack_shape s;
+  s.gpus = 3;
+  s.slots_per_gpu = 2;
+  {
+    // Expert 0 twice on GPU 0 (replicas of 2); slot 0 goes to the slot whose swap keeps the larger
+    // load smallest: slot 4 (expert 3, 0.5: GPUs 2.5 / 4 / 4) ties slot 5 (expert 4, 2: 4 / 4 /
+    // 2.5) at 4 and comes first; slots 2 and 3 would leave 5.
+    const std::vector<double> w{4.0, 3.0, 1.0, 0.5, 2.0};
+    moe::detail::layer_state st(w, {0, 0, 1, 2, 3, 4}, s);
+    moe::detail::repair_duplicates(st);
+    CHECK(st.map() == std::vector<int>{3, 0, 1, 2, 0, 4});
+  }
+  std::mt19937 rng(23);
+  for (int trial = 0; trial < 300; ++trial) {
+    s.gpus = 2 + static_cast<int>(rng() % 7);
+    s.slots_per_gpu = 2 + static_cast<int>(rng() % 3);
+    const int fewest = std::max(s.gpus, s.slots_per_gpu);  // experts x gpus >= slots
+    const int experts = fewest + static_cast<int>(rng() % static_cast<unsigned>(s.slots() - fewest + 1));
+    std::vector<double> w(static_cast<std::size_t>(experts));
+    for (auto& x : w) x = 1.0 + static_cast<double>(rng() % 1000);
+    // Every expert once, the rest of the slots to random experts with fewer than `gpus` copies
+    // (so a duplicate-free plan exists), shuffled: duplicates are common.
+    std::vector<int> map, copies(static_cast<std::size_t>(experts), 1);
+    for (int e = 0; e < experts; ++e) map.push_back(e);
+    while (static_cast<int>(map.size()) < s.slots()) {
+      const int e = static_cast<int>(rng() % static_cast<unsigned>(experts));
+      if (copies[static_cast<std::size_t>(e)] >= s.gpus) continue;
+      ++copies[static_cast<std::size_t>(e)];
+      map.push_back(e);
+    }
+    std::shuffle(map.begin(), map.end(), rng);
+    moe::detail::layer_state fast(w, map, s), reference(w, map, s);
+    bool thrown = false;
+    try {
+      moe::detail::repair_duplicates(fast);
+    } catch (const gpusched::error&) {
+      thrown = true;  // no swap left for some duplicate: the reference must get stuck too
+    }
+    if (thrown) {
+      CHECK_THROWS(repair_reference(reference));
+      continue;
+    }
+    repair_reference(reference);
+    REQUIRE(fast.map() == reference.map());
+    for (int g = 0; g < s.gpus; ++g)
+      for (int k = g * s.slots_per_gpu; k < (g + 1) * s.slots_per_gpu; ++k) CHECK(fast.on(g, fast.expert(k)) == 1);
+  }
+}
+
 TEST_CASE("D'Hondt counts equal the textbook one-slot-at-a-time apportionment, ties included") {
   std::mt19937 rng(3);
   for (int trial = 0; trial < 200; ++trial) {
@@ -240,6 +316,29 @@ TEST_CASE("D'Hondt counts equal the textbook one-slot-at-a-time apportionment, t
     std::vector<double> w(static_cast<std::size_t>(n));
     for (auto& x : w) x = static_cast<double>(rng() % 5);  // small integers: many ties
     // Reference: every extra slot to the largest w/c among experts below the cap, lowest index on ties.
+    std::vector<int> ref(static_cast<std::size_t>(n), 1);
+    for (int i = n; i < slots; ++i) {
+      int pick = -1;
+      for (int e = 0; e < n; ++e) {
+        const auto u = static_cast<std::size_t>(e);
+        if (ref[u] >= cap) continue;
+        if (pick < 0 || w[u] / ref[u] > w[static_cast<std::size_t>(pick)] / ref[static_cast<std::size_t>(pick)]) pick = e;
+      }
+      ++ref[static_cast<std::size_t>(pick)];
+    }
+    CHECK(moe::detail::dhondt_counts(w, slots, cap) == ref);
+  }
+}
+
+TEST_CASE("D'Hondt counts with many extras per expert (the threshold path) equal the textbook") {
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 60; ++trial) {
+    const int n = 20 + static_cast<int>(rng() % 40), slots = 2 * n + static_cast<int>(rng() % (4 * n));
+    const int cap = trial % 3 == 0 ? slots : 4 + static_cast<int>(rng() % 60);
+    if (static_cast<long long>(cap) * n < slots) continue;
+    std::vector<double> w(static_cast<std::size_t>(n));
+    for (auto& x : w)  // integers (ties) on odd trials, a skewed real spread (one hot expert) else
+      x = trial % 2 ? static_cast<double>(rng() % 7) : std::pow(1.0 + static_cast<double>(rng() % 1000), 2.0);
     std::vector<int> ref(static_cast<std::size_t>(n), 1);
     for (int i = n; i < slots; ++i) {
       int pick = -1;

@@ -230,13 +230,19 @@ inline void repair_duplicates(layer_state& st) {
       if (st.on(a, st.expert(x)) < 2) continue;
       double best = std::numeric_limits<double>::infinity();
       int pick = -1;
-      for (int y = 0; y < G * S; ++y) {
-        if (!st.can_swap(x, y)) continue;
-        const double d = st.size(st.expert(x)) - st.size(st.expert(y));
-        const double peak = std::max(st.load(a) - d, st.load(st.gpu(y)) + d);
-        if (peak < best) {
-          best = peak;
-          pick = y;
+      // GPU by GPU (no division per slot) and the cheap test first (can_swap scans two GPUs'
+      // slots): with many duplicates (a hot expert's replicas paired with each other) this loop
+      // was half of a 576-GPU solve. Same order of slots, so the same pick.
+      const double la = st.load(a), sx = st.slot_size(x);
+      for (int b = 0; b < G; ++b) {
+        const double lb = st.load(b);
+        for (int y = b * S; y < (b + 1) * S; ++y) {
+          const double d = sx - st.slot_size(y);
+          const double peak = std::max(la - d, lb + d);
+          if (peak < best && st.can_swap(x, y)) {
+            best = peak;
+            pick = y;
+          }
         }
       }
       if (!(pick >= 0)) throw error("moe::repair_duplicates", "cannot keep expert " + std::to_string(st.expert(x)) + " off GPU " + std::to_string(a) +
