@@ -11,6 +11,7 @@
 #include "gpusched/io/mooncake_trace.hpp"
 #include "gpusched/kvcache.hpp"
 #include "gpusched/kvcache/detail/indexed_heap.hpp"
+#include "kv_test_support.hpp"
 
 namespace kv = gpusched::kvcache;
 
@@ -86,22 +87,7 @@ std::uint64_t brute_force(const std::vector<kv::block_id>& seq, std::size_t i,
   return best;
 }
 
-// Random prefix-tree trace: each request extends a random earlier request's prefix.
-std::vector<kv::request> tree_trace(std::mt19937& g, std::size_t n, std::size_t max_keep) {
-  std::vector<kv::request> out;
-  kv::block_id next = 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    kv::request r;
-    if (!out.empty() && g() % 4 != 0) {
-      const auto& base = out[g() % out.size()];
-      const std::size_t keep = std::min<std::size_t>(max_keep, g() % (base.blocks.size() + 1));
-      r.blocks.assign(base.blocks.begin(), base.blocks.begin() + static_cast<std::ptrdiff_t>(keep));
-    }
-    for (std::size_t k = 1 + g() % 4; k > 0; --k) r.blocks.push_back(next++);
-    out.push_back(std::move(r));
-  }
-  return out;
-}
+using kv_test::tree_trace;
 // Random trace with no structure: ids from a small alphabet at any position, repeats inside a
 // request included.
 std::vector<kv::request> free_trace(std::mt19937& g, std::size_t n, std::size_t alphabet,

@@ -5,6 +5,7 @@
 
 #include "gpusched/kvcache/policies.hpp"
 #include "gpusched/kvcache/replay.hpp"
+#include "kv_test_support.hpp"
 
 namespace kv = gpusched::kvcache;
 namespace pol = gpusched::kvcache::policies;
@@ -60,13 +61,7 @@ std::vector<kv::request> singles(const std::string& s) {
   }
   return out;
 }
-template <class P>
-std::string resident(const kv::tier<P>& t) {
-  std::string s;
-  for (char c = 'a'; c <= 'z'; ++c)
-    if (t.contains(static_cast<kv::block_id>(c))) s += c;
-  return s;
-}
+using kv_test::resident;
 template <class P>
 std::string after(const std::string& trace, std::size_t cap, P p = P{}) {
   kv::tier<P> t(cap, std::move(p));

@@ -11,6 +11,7 @@
 
 #include "gpusched/io/mooncake_trace.hpp"
 #include "gpusched/kvcache.hpp"
+#include "kv_test_support.hpp"
 
 namespace kv = gpusched::kvcache;
 namespace pol = gpusched::kvcache::policies;
@@ -19,20 +20,7 @@ namespace {
 // Random prefix-tree trace: each request extends a random earlier request's prefix.
 std::vector<kv::request> random_trace(std::uint64_t seed, std::size_t n) {
   std::mt19937 g(static_cast<std::uint32_t>(seed));
-  std::vector<kv::request> out;
-  kv::block_id next = 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    kv::request r;
-    if (!out.empty() && g() % 4 != 0) {
-      const auto& base = out[g() % out.size()];
-      const std::size_t keep = std::min<std::size_t>(16, g() % (base.blocks.size() + 1));
-      r.blocks.assign(base.blocks.begin(), base.blocks.begin() + static_cast<std::ptrdiff_t>(keep));
-    }
-    const std::size_t extra = 1 + g() % 4;
-    for (std::size_t k = 0; k < extra; ++k) r.blocks.push_back(next++);
-    out.push_back(std::move(r));
-  }
-  return out;
+  return kv_test::tree_trace(g, n, 16);
 }
 template <class P>
 std::uint64_t hits(const std::vector<kv::request>& rs, std::size_t cap, P p = P{}) {

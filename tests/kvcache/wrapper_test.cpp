@@ -8,6 +8,7 @@
 #include "gpusched/kvcache/policies.hpp"
 #include "gpusched/kvcache/replay.hpp"
 #include "gpusched/kvcache/synthetic.hpp"
+#include "kv_test_support.hpp"
 
 namespace kv = gpusched::kvcache;
 namespace pol = gpusched::kvcache::policies;
@@ -31,13 +32,7 @@ std::vector<kv::request> timed(const std::string& ids, const std::vector<double>
   }
   return rs;
 }
-template <class P>
-std::string resident(const kv::tier<P>& t) {
-  std::string s;
-  for (char c = 'a'; c <= 'z'; ++c)
-    if (t.contains(static_cast<kv::block_id>(c))) s += c;
-  return s;
-}
+using kv_test::resident;
 }  // namespace
 
 // A hook exists on the wrapper iff the wrapped policy has it (the replay's fast path for policies

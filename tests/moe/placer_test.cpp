@@ -307,6 +307,26 @@ TEST_CASE("repair_duplicates: hand-worked case, and the same swaps as the refere
   }
 }
 
+namespace {
+// D'Hondt as in the textbook: every extra slot, one at a time, to the largest w/c among experts
+// below the cap, lowest index on ties.
+std::vector<int> textbook_dhondt(const std::vector<double>& w, int slots, int cap) {
+  const int n = static_cast<int>(w.size());
+  std::vector<int> c(w.size(), 1);
+  for (int i = n; i < slots; ++i) {
+    int pick = -1;
+    for (int e = 0; e < n; ++e) {
+      const auto u = static_cast<std::size_t>(e);
+      if (c[u] >= cap) continue;
+      const auto best = static_cast<std::size_t>(pick < 0 ? 0 : pick);
+      if (pick < 0 || w[u] / c[u] > w[best] / c[best]) pick = e;
+    }
+    ++c[static_cast<std::size_t>(pick)];
+  }
+  return c;
+}
+}  // namespace
+
 TEST_CASE("D'Hondt counts equal the textbook one-slot-at-a-time apportionment, ties included") {
   std::mt19937 rng(3);
   for (int trial = 0; trial < 200; ++trial) {
@@ -315,18 +335,7 @@ TEST_CASE("D'Hondt counts equal the textbook one-slot-at-a-time apportionment, t
     if (static_cast<long long>(cap) * n < slots) continue;
     std::vector<double> w(static_cast<std::size_t>(n));
     for (auto& x : w) x = static_cast<double>(rng() % 5);  // small integers: many ties
-    // Reference: every extra slot to the largest w/c among experts below the cap, lowest index on ties.
-    std::vector<int> ref(static_cast<std::size_t>(n), 1);
-    for (int i = n; i < slots; ++i) {
-      int pick = -1;
-      for (int e = 0; e < n; ++e) {
-        const auto u = static_cast<std::size_t>(e);
-        if (ref[u] >= cap) continue;
-        if (pick < 0 || w[u] / ref[u] > w[static_cast<std::size_t>(pick)] / ref[static_cast<std::size_t>(pick)]) pick = e;
-      }
-      ++ref[static_cast<std::size_t>(pick)];
-    }
-    CHECK(moe::detail::dhondt_counts(w, slots, cap) == ref);
+    CHECK(moe::detail::dhondt_counts(w, slots, cap) == textbook_dhondt(w, slots, cap));
   }
 }
 
@@ -339,17 +348,7 @@ TEST_CASE("D'Hondt counts with many extras per expert (the threshold path) equal
     std::vector<double> w(static_cast<std::size_t>(n));
     for (auto& x : w)  // integers (ties) on odd trials, a skewed real spread (one hot expert) else
       x = trial % 2 ? static_cast<double>(rng() % 7) : std::pow(1.0 + static_cast<double>(rng() % 1000), 2.0);
-    std::vector<int> ref(static_cast<std::size_t>(n), 1);
-    for (int i = n; i < slots; ++i) {
-      int pick = -1;
-      for (int e = 0; e < n; ++e) {
-        const auto u = static_cast<std::size_t>(e);
-        if (ref[u] >= cap) continue;
-        if (pick < 0 || w[u] / ref[u] > w[static_cast<std::size_t>(pick)] / ref[static_cast<std::size_t>(pick)]) pick = e;
-      }
-      ++ref[static_cast<std::size_t>(pick)];
-    }
-    CHECK(moe::detail::dhondt_counts(w, slots, cap) == ref);
+    CHECK(moe::detail::dhondt_counts(w, slots, cap) == textbook_dhondt(w, slots, cap));
   }
 }
 
