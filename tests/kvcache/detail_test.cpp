@@ -11,6 +11,7 @@
 #include "gpusched/kvcache/detail/ghost_fifo.hpp"
 #include "gpusched/kvcache/detail/indexed_heap.hpp"
 #include "gpusched/kvcache/detail/slot_index.hpp"
+#include "gpusched/kvcache/detail/slot_list.hpp"
 
 namespace kd = gpusched::kvcache::detail;
 
@@ -46,7 +47,7 @@ TEST_CASE("slot_index: random operations agree with a key -> id map") {
   for (const std::uint32_t seed : {1u, 2u, 3u}) {
     std::mt19937_64 g(seed);
     const std::uint32_t ids = 40;
-    kd::slot_index m(ids);  // 128 cells: with up to 40 keys out of 200, long probe runs
+    kd::slot_index m(ids);  // 256 cells: keys < 200 with identity homes still collide
     std::unordered_map<std::uint64_t, std::uint32_t> ref;  // key -> id
     std::vector<std::uint64_t> holder(ids, 0);
     std::vector<bool> used(ids, false);
@@ -222,4 +223,32 @@ TEST_CASE("bucket_queue: random operations agree with an indexed heap keyed by (
       if (ref.contains(s)) REQUIRE(q.priority(s) == ref.key(s).value);
     }
   }
+}
+
+TEST_CASE("slot_list: rotate(r) is r moves of the tail to the head") {
+  for (std::size_t n = 1; n <= 6; ++n)
+    for (std::size_t r = 0; r < n; ++r) {
+      kd::slot_links la, lb;
+      la.reserve(8);
+      lb.reserve(8);
+      kd::slot_list a, b;
+      for (std::uint32_t s = 0; s < n; ++s) {
+        a.push_front(la, s);
+        b.push_front(lb, s);
+      }
+      a.rotate(la, r);
+      for (std::size_t i = 0; i < r; ++i) b.move_to_front(lb, b.tail());
+      CAPTURE(n);
+      CAPTURE(r);
+      REQUIRE(a.size() == n);
+      REQUIRE(a.head() == b.head());
+      REQUIRE(a.tail() == b.tail());
+      // Both directions of the links agree, end to end.
+      std::vector<std::uint32_t> fa, fb, ba;
+      for (std::uint32_t s = a.head(); s != kd::no_slot; s = la.next[s]) fa.push_back(s);
+      for (std::uint32_t s = b.head(); s != kd::no_slot; s = lb.next[s]) fb.push_back(s);
+      for (std::uint32_t s = a.tail(); s != kd::no_slot; s = la.prev[s]) ba.insert(ba.begin(), s);
+      CHECK(fa == fb);
+      CHECK(fa == ba);
+    }
 }

@@ -52,9 +52,7 @@ class tier {
       : policy_(std::move(policy)), link_(link), name_(std::move(name)), capacity_(capacity) {
     require(capacity < no_slot, "kvcache::tier", "capacity must be below 2^32-1 blocks");
     keys_.assign(capacity, 0);
-    parent_.assign(capacity, no_slot);
-    parent_gen_.assign(capacity, 0);
-    gen_.assign(capacity, 0);
+    link_of_.assign(capacity, slot_link{});
     children_.assign(capacity, 0);
     pinned_.assign(capacity, 0);
     free_.reserve(capacity);
@@ -136,14 +134,15 @@ class tier {
     std::uint32_t ghost = no_ghost;
     if constexpr (ghost_keeping<P>)
       if (had != detail::slot_index::npos) ghost = static_cast<std::uint32_t>(had - capacity_);
-    ++gen_[s];
+    slot_link& l = link_of_[s];
+    ++l.gen;
     children_[s] = 0;
-    parent_[s] = no_slot;
+    l.parent = no_slot;
     if (a.position > 0) {
       const slot_t p = parent_slot == lookup_parent ? find(a.parent) : parent_slot;
       if (p != no_slot) {
-        parent_[s] = p;
-        parent_gen_[s] = gen_[p];
+        l.parent = p;
+        l.parent_gen = link_of_[p].gen;
         ++children_[p];
       }
     }
@@ -217,14 +216,15 @@ class tier {
     } else {
       policy_.on_evict(v);
     }
-    const slot_t p = parent_[v];
-    if (p != no_slot && parent_gen_[v] == gen_[p] && children_[p] > 0) --children_[p];
+    slot_link& l = link_of_[v];
+    const slot_t p = l.parent;
+    if (p != no_slot && l.parent_gen == link_of_[p].gen && children_[p] > 0) --children_[p];
     // The victim's entry is known by its slot: retag it or remove it without a probe.
     if (ghost != no_ghost)
       index_.retag(v, static_cast<std::uint32_t>(capacity_ + ghost));
     else
       index_.erase_id(v);
-    ++gen_[v];  // orphans that pointed here no longer decrement the slot's next occupant
+    ++l.gen;  // orphans that pointed here no longer decrement the slot's next occupant
   }
 
   [[no_unique_address]] P policy_;
@@ -233,8 +233,15 @@ class tier {
   detail::slot_index index_;
   std::size_t capacity_;
   std::vector<block_id> keys_;
-  std::vector<slot_t> parent_;
-  std::vector<std::uint32_t> parent_gen_, gen_, children_;
+  // A slot's parent, the parent slot's generation when linked, and the slot's own generation
+  // (bumped when its block leaves): read together when a block is evicted, so kept together.
+  struct slot_link {
+    slot_t parent = no_slot;
+    std::uint32_t parent_gen = 0;
+    std::uint32_t gen = 0;
+  };
+  std::vector<slot_link> link_of_;
+  std::vector<std::uint32_t> children_;
   std::vector<std::uint8_t> pinned_;
   std::vector<slot_t> free_, pinned_list_;
   std::size_t pins_ = 0;  // entries of pinned_list_ in use (it only grows: no reallocation per request)

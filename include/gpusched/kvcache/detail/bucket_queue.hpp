@@ -26,10 +26,7 @@ class bucket_queue {
   static constexpr std::uint64_t none = std::numeric_limits<std::uint64_t>::max();
 
   void reserve(std::size_t n) {
-    prev_.assign(n, no_slot);
-    next_.assign(n, no_slot);
-    prio_.assign(n, 0);
-    linked_.assign(n, 0);
+    node_.assign(n, node{});
     floor_ = lo_ = 0;
     exact_ = false;
     size_ = 0;
@@ -37,8 +34,9 @@ class bucket_queue {
   }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
-  [[nodiscard]] bool contains(std::uint32_t s) const noexcept { return linked_[s] != 0; }
-  [[nodiscard]] std::uint64_t priority(std::uint32_t s) const noexcept { return prio_[s]; }
+  [[nodiscard]] bool contains(std::uint32_t s) const noexcept { return node_[s].prio != none; }
+  /// The priority of s (none when s is not queued).
+  [[nodiscard]] std::uint64_t priority(std::uint32_t s) const noexcept { return node_[s].prio; }
   [[nodiscard]] std::uint64_t floor() const noexcept { return floor_; }
 
   /// Raises the floor to f (<= every live priority; a lower f is ignored).
@@ -50,16 +48,14 @@ class bucket_queue {
     }
   }
 
-  /// Inserts s with priority p (>= floor()), or moves it there: it becomes the newest of bucket p.
+  /// Inserts s with priority p (floor() <= p < none), or moves it there: it becomes the newest
+  /// of bucket p.
   void push(std::uint32_t s, std::uint64_t p) {
-    if (linked_[s] != 0) erase(s);
+    if (node_[s].prio != none) erase(s);
     if (p - floor_ >= mask_ + 1) grow(p - floor_ + 1);
-    prio_[s] = p;
-    linked_[s] = 1;
     const std::size_t b = p & mask_;
-    prev_[s] = tail_[b];
-    next_[s] = no_slot;
-    if (tail_[b] != no_slot) next_[tail_[b]] = s;
+    node_[s] = node{p, tail_[b], no_slot};
+    if (tail_[b] != no_slot) node_[tail_[b]].next = s;
     else {
       head_[b] = s;
       bits_[b >> 6] |= std::uint64_t{1} << (b & 63);
@@ -72,16 +68,16 @@ class bucket_queue {
     ++size_;
   }
   void erase(std::uint32_t s) noexcept {
-    if (linked_[s] == 0) return;
-    const std::size_t b = prio_[s] & mask_;
-    const std::uint32_t p = prev_[s], n = next_[s];
-    if (p != no_slot) next_[p] = n; else head_[b] = n;
-    if (n != no_slot) prev_[n] = p; else tail_[b] = p;
+    node& x = node_[s];
+    if (x.prio == none) return;
+    const std::size_t b = x.prio & mask_;
+    if (x.prev != no_slot) node_[x.prev].next = x.next; else head_[b] = x.next;
+    if (x.next != no_slot) node_[x.next].prev = x.prev; else tail_[b] = x.prev;
     if (head_[b] == no_slot) {
       bits_[b >> 6] &= ~(std::uint64_t{1} << (b & 63));
-      if (prio_[s] == lo_) exact_ = false;  // the smallest bucket emptied
+      if (x.prio == lo_) exact_ = false;  // the smallest bucket emptied
     }
-    linked_[s] = 0;
+    x.prio = none;
     --size_;
   }
 
@@ -98,7 +94,7 @@ class bucket_queue {
   template <class Pred>
   [[nodiscard]] std::uint32_t find_first(Pred&& ok) {
     for (std::uint64_t p = min_priority(); p != none; p = next_nonempty(p + 1))
-      for (std::uint32_t s = head_[p & mask_]; s != no_slot; s = next_[s])
+      for (std::uint32_t s = head_[p & mask_]; s != no_slot; s = node_[s].next)
         if (ok(s)) return s;
     return no_slot;
   }
@@ -126,7 +122,7 @@ class bucket_queue {
     resize_ring(std::bit_ceil(static_cast<std::size_t>(std::max<std::uint64_t>(span, 2 * (old_mask + 1)))));
     for (std::size_t b = 0; b <= old_mask; ++b) {
       if (old_head[b] == no_slot) continue;
-      const std::size_t nb = prio_[old_head[b]] & mask_;  // a bucket's list moves whole
+      const std::size_t nb = node_[old_head[b]].prio & mask_;  // a bucket's list moves whole
       head_[nb] = old_head[b];
       tail_[nb] = old_tail[b];
       bits_[nb >> 6] |= std::uint64_t{1} << (nb & 63);
@@ -139,9 +135,15 @@ class bucket_queue {
     bits_.assign((r + 63) / 64, 0);
   }
 
-  std::vector<std::uint32_t> prev_, next_, head_, tail_;
-  std::vector<std::uint64_t> prio_, bits_;
-  std::vector<std::uint8_t> linked_;
+  // A slot's priority and bucket links side by side: one cache line per slot touched (a slot
+  // that is not queued has priority none).
+  struct node {
+    std::uint64_t prio = none;
+    std::uint32_t prev = no_slot, next = no_slot;
+  };
+  std::vector<node> node_;
+  std::vector<std::uint32_t> head_, tail_;
+  std::vector<std::uint64_t> bits_;
   std::size_t mask_ = 0, size_ = 0;
   std::uint64_t floor_ = 0, lo_ = 0;  // lo_ <= the smallest live priority
   bool exact_ = false;                 // lo_ is the smallest live priority

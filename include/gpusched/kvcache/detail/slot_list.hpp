@@ -57,6 +57,20 @@ class slot_list {
     unlink(l, s);
     push_front(l, s);
   }
+  /// Moves the r oldest slots (r < size()), in their order, to the head: what r calls of
+  /// move_to_front(tail()) do, in one walk of r links and one splice.
+  void rotate(slot_links& l, std::size_t r) noexcept {
+    if (r == 0) return;
+    std::uint32_t first = tail_;  // the oldest of the r slots that move
+    for (std::size_t i = 1; i < r; ++i) first = l.prev[first];
+    const std::uint32_t last = l.prev[first];  // the new tail
+    l.next[last] = no_slot;
+    l.prev[first] = no_slot;
+    l.next[tail_] = head_;
+    l.prev[head_] = tail_;
+    head_ = first;
+    tail_ = last;
+  }
   void clear() noexcept {
     head_ = tail_ = no_slot;
     size_ = 0;

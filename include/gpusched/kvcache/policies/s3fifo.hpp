@@ -61,16 +61,23 @@ class s3fifo {
     // Each step either evicts or moves one block with a positive count (or a pinned one) to a
     // queue head, lowering a count; 8n + 2 steps bound the loop.
     const std::size_t limit = 8 * (small_.size() + main_.size()) + 2;
+    // Pinned blocks passed in a row, in the queue being scanned: once they are the whole queue,
+    // the remaining steps would only cycle it (the queue chosen cannot change while blocks just
+    // move to its head), so they are done as one rotation and no block is evicted. Without this,
+    // a request longer than the small queue cost 8n steps per block it could not cache.
+    std::size_t pinned_run = 0;
     for (std::size_t step = 0; step < limit; ++step) {
       if (!small_.empty() && (small_.size() > small_target_ || main_.empty())) {
         const slot_t t = small_.tail();
         if (!v.evictable(t)) {
           small_.move_to_front(links_, t);
+          if (++pinned_run == small_.size()) return cycle(small_, limit - step - 1);
         } else if (freq_[t] > 0) {  // used again while in the small queue: promote to main
           small_.unlink(links_, t);
           main_.push_front(links_, t);
           where_[t] = in_main;
           freq_[t] = 0;
+          pinned_run = 0;
         } else {
           return t;
         }
@@ -78,9 +85,11 @@ class s3fifo {
         const slot_t t = main_.tail();
         if (!v.evictable(t)) {
           main_.move_to_front(links_, t);
+          if (++pinned_run == main_.size()) return cycle(main_, limit - step - 1);
         } else if (freq_[t] > 0) {
           --freq_[t];
           main_.move_to_front(links_, t);
+          pinned_run = 0;
         } else {
           return t;
         }
@@ -92,6 +101,11 @@ class s3fifo {
   }
 
  private:
+  // `steps` more moves of the tail of q, every block of which is pinned, to its head.
+  slot_t cycle(detail::slot_list& q, std::size_t steps) {
+    q.rotate(links_, steps % q.size());
+    return no_slot;
+  }
   static constexpr std::uint8_t in_small = 0, in_main = 1;
   double small_fraction_;
   std::size_t small_target_ = 0;
