@@ -22,7 +22,7 @@ class layer_state {
   layer_state(std::span<const double> w, std::vector<int> phy2log, const pack_shape& s)
       : w_(w), s_(s), slot_(std::move(phy2log)), count_(w.size(), 0), first_(w.size() + 1, 0),
         hosts_(slot_.size()), size_(slot_.size()), load_(static_cast<std::size_t>(s.gpus), 0.0),
-        order_(static_cast<std::size_t>(s.gpus)), pos_(static_cast<std::size_t>(s.gpus)) {
+        order_(static_cast<std::size_t>(s.gpus)) {
     require(slot_.size() == static_cast<std::size_t>(s.slots()), "moe::layer_state", "map has the wrong number of slots");
     for (std::size_t p = 0; p < slot_.size(); ++p) {
       const int e = slot_[p];
@@ -80,10 +80,15 @@ class layer_state {
     const auto ux = static_cast<std::size_t>(x), uy = static_cast<std::size_t>(y);
     const int ex = slot_[ux], ey = slot_[uy];
     const double d = size_[ux] - size_[uy];
-    load_[static_cast<std::size_t>(gpu(x))] -= d;
-    load_[static_cast<std::size_t>(gpu(y))] += d;
-    resort(gpu(x));
-    resort(gpu(y));
+    // One GPU at a time, so that the order is exact but for the GPU being moved.
+    auto& la = load_[static_cast<std::size_t>(gpu(x))];
+    const double old_a = la;
+    la -= d;
+    resort(gpu(x), old_a);
+    auto& lb = load_[static_cast<std::size_t>(gpu(y))];
+    const double old_b = lb;
+    lb += d;
+    resort(gpu(y), old_b);
     replace_host(ex, x, y);
     replace_host(ey, y, x);
     std::swap(slot_[ux], slot_[uy]);
@@ -134,23 +139,30 @@ class layer_state {
   void sort_gpus() {
     std::iota(order_.begin(), order_.end(), 0);
     std::sort(order_.begin(), order_.end(), [&](int g, int h) { return lighter(g, h); });
-    for (std::size_t i = 0; i < order_.size(); ++i) pos_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
   }
-  // Moves GPU g to its place after its load changed (insertion step: loads move little per swap).
-  void resort(int g) {
-    auto i = static_cast<std::size_t>(pos_[static_cast<std::size_t>(g)]);
-    while (i > 0 && lighter(g, order_[i - 1])) {
-      order_[i] = order_[i - 1];
-      pos_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
-      --i;
+  // Moves GPU g to its place after its load changed from `old`: g is found by binary search on its
+  // old key, its new place by binary search among the others, and the GPUs between shift by one
+  // (a memmove). The insertion walk it replaces was ~15% of an NVL72 solve: near balance a swap
+  // moves both GPUs past many others of almost equal load.
+  void resort(int g, double old) {
+    const double now = load_[static_cast<std::size_t>(g)];
+    const auto before = [&](double key, int h_or_g, double lh, int h) {  // (lh, h) before (key, g)?
+      return lh < key || (lh == key && h > h_or_g);
+    };
+    const auto first = order_.begin(), last = order_.end();
+    const auto at = std::partition_point(first, last, [&](int h) {
+      return before(old, g, h == g ? old : load_[static_cast<std::size_t>(h)], h);
+    });
+    const auto lighter_than_now = [&](int h) { return before(now, g, load_[static_cast<std::size_t>(h)], h); };
+    if (now < old) {
+      const auto to = std::partition_point(first, at, lighter_than_now);
+      std::move_backward(to, at, at + 1);
+      *to = g;
+    } else {
+      const auto to = std::partition_point(at + 1, last, lighter_than_now);
+      std::move(at + 1, to, at);
+      *(to - 1) = g;
     }
-    while (i + 1 < order_.size() && lighter(order_[i + 1], g)) {
-      order_[i] = order_[i + 1];
-      pos_[static_cast<std::size_t>(order_[i])] = static_cast<int>(i);
-      ++i;
-    }
-    order_[i] = g;
-    pos_[static_cast<std::size_t>(g)] = static_cast<int>(i);
   }
   // Host lists flat, grouped by expert (first_ = offsets): no allocation per expert.
   void index_hosts() {
@@ -182,7 +194,7 @@ class layer_state {
   std::vector<int> count_, first_, fill_, hosts_;
   std::vector<double> size_;
   std::vector<double> load_;
-  std::vector<int> order_, pos_;
+  std::vector<int> order_;
   mutable std::vector<std::pair<int, double>> delta_;  // scratch for retarget_peak
   mutable std::vector<int> dense_;
 };

@@ -55,6 +55,7 @@ inline std::array<int, 4> best_pair_swap(const moe::detail::layer_state& st, int
             if (best <= good_enough) return move;
           }
       }
+    if (move[0] >= 0) return move;  // first partner with an improving exchange, as best_swap
   }
   return move;
 }
