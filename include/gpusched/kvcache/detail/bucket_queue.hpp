@@ -50,7 +50,7 @@ class bucket_queue {
 
   /// Inserts s with priority p (floor() <= p < none), or moves it there: it becomes the newest
   /// of bucket p.
-  void push(std::uint32_t s, std::uint64_t p) {
+  [[gnu::always_inline]] void push(std::uint32_t s, std::uint64_t p) {
     if (node_[s].prio != none) erase(s);
     if (p - floor_ >= mask_ + 1) grow(p - floor_ + 1);
     const std::size_t b = p & mask_;
@@ -67,7 +67,7 @@ class bucket_queue {
     }
     ++size_;
   }
-  void erase(std::uint32_t s) noexcept {
+  [[gnu::always_inline]] void erase(std::uint32_t s) noexcept {
     node& x = node_[s];
     if (x.prio == none) return;
     const std::size_t b = x.prio & mask_;

@@ -33,7 +33,8 @@ class arc {
   }
   /// Ghost ids: B1's ring then B2's, n each.
   [[nodiscard]] std::size_t ghost_ids() const noexcept { return 2 * c_; }
-  void on_insert(slot_t s, const access_info&, std::uint32_t ghost, ghost_directory& dir) {
+  [[gnu::always_inline]] void on_insert(slot_t s, const access_info&, std::uint32_t ghost,
+                                       ghost_directory& dir) {
     const double b1 = static_cast<double>(b1_.size()), b2 = static_cast<double>(b2_.size());
     if (ghost != no_ghost && b1_.owns(ghost)) {  // recency was evicted too soon: grow T1's target
       b1_.returned(ghost);
@@ -53,7 +54,7 @@ class arc {
     while (!b2_.empty_live() && t1_.size() + t2_.size() + b1_.size() + b2_.size() > 2 * c_)
       b2_.pop_oldest(dir);
   }
-  void on_hit(slot_t s, const access_info&) {
+  [[gnu::always_inline]] void on_hit(slot_t s, const access_info&) {
     if (in_t2_[s] != 0) t2_.move_to_front(links_, s);
     else {
       t1_.unlink(links_, s);
@@ -61,7 +62,7 @@ class arc {
     }
   }
   /// Remembers the victim in B1 or B2 (its ghost id; no_ghost when the capacity is 0).
-  std::uint32_t on_evict(slot_t s, ghost_directory& dir) {
+  [[gnu::always_inline]] std::uint32_t on_evict(slot_t s, ghost_directory& dir) {
     if (in_t2_[s] != 0) {
       t2_.unlink(links_, s);
       return b2_.push(dir);
@@ -69,7 +70,7 @@ class arc {
     t1_.unlink(links_, s);
     return b1_.push(dir);
   }
-  [[nodiscard]] slot_t victim(const tier_view& v) const {
+  [[nodiscard, gnu::always_inline]] slot_t victim(const tier_view& v) const {
     const bool from_t1 = !t1_.empty() && (static_cast<double>(t1_.size()) > p_ || t2_.empty());
     slot_t s = oldest(from_t1 ? t1_ : t2_, v);
     if (s == no_slot) s = oldest(from_t1 ? t2_ : t1_, v);
