@@ -37,11 +37,11 @@ class slot_index {
     pos_.assign(ids, npos);
   }
 
-  /// Up to this many cells (4 MiB), the table is sized for load <= 1/4 rather than 1/2. Probes
-  /// and backward shifts then stop sooner (fewer mispredicted loop exits); replay measured
-  /// 1.1-1.8x faster per block with it (docs/kvcache.md, "Speed at every capacity"). Larger
-  /// tables keep load <= 1/2: doubling them cost more in cache misses than it saved
-  /// (ARC and S3-FIFO, whose ghost ids make their tables large, ran 0.7-0.8x as fast).
+  /// Up to this many cells (4 MiB), the table is sized for load <= 1/4 rather than 1/2: probes
+  /// and backward shifts stop sooner, and replay measured 1.1-1.8x faster per block with it
+  /// (docs/kvcache.md, "Speed at every capacity"). Larger tables keep load <= 1/2: doubling them
+  /// cost more in cache misses than it saved (ARC and S3-FIFO, whose ghost ids make their tables
+  /// large, ran 0.7-0.8x as fast at 25%).
   static constexpr std::size_t compact_cells = std::size_t{1} << 18;
 
   /// The hash every key-taking member uses (splitmix64, so sequential trace ids spread).
