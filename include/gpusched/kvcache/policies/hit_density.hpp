@@ -155,6 +155,8 @@ class hit_density {
         seen_version_ = t;
         density_until_.fill(0);
       }
+      // The guard's choice of rule is fixed for this eviction: compute only that rule's pick.
+      const bool by_density = follow_density();
       slot_t best = no_slot, oldest = no_slot;
       double best_density = 0;
       std::uint64_t best_stamp = 0, oldest_stamp = 0;
@@ -162,9 +164,12 @@ class hit_density {
         const auto c = static_cast<std::size_t>(std::countr_zero(m));
         const std::uint64_t st = candidate_stamp_[c];
         const slot_t s = candidate_[c];
-        if (oldest == no_slot || st < oldest_stamp) {
-          oldest = s;
-          oldest_stamp = st;
+        if (!by_density) {
+          if (oldest == no_slot || st < oldest_stamp) {
+            oldest = s;
+            oldest_stamp = st;
+          }
+          continue;
         }
         // A candidate's density changes only when its age enters the next bucket (or the table
         // is rebuilt): it is looked up again then, not on every eviction.
@@ -180,9 +185,9 @@ class hit_density {
           best_stamp = st;
         }
       }
-      if (best == no_slot) return scan_all(v);  // only parents evictable: scan_all's fallback
       // The two rules disagree: follow the one whose sampled shadow cache has hit more lately.
-      const slot_t pick = follow_density() ? best : oldest;
+      const slot_t pick = by_density ? best : oldest;
+      if (pick == no_slot) return scan_all(v);  // only parents evictable: scan_all's fallback
       // A cached candidate pinned or given a child without passing through this policy's hooks
       // (a tier used without request hooks): rescan everything once.
       if (pass > 0 || (v.evictable(pick) && v.leaf(pick))) return pick;
