@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -210,6 +211,42 @@ int main(int argc, char** argv) {
     }
     std::printf("drift %s: every step %.4f / %.1f GB | never %.4f / %.1f GB | bounded %.4f / %.1f GB\n", c.name.c_str(),
                 imb[0], moved[0] / 1e9, imb[1], moved[1] / 1e9, imb[2], moved[2] / 1e9);
+  }
+
+  // Co-activation (no real counts are available here): 16,384 tokens per layer, top-8 of 256
+  // experts, 16 topics of 16 experts dealt over a per-layer random permutation (so they cut across
+  // the 8 expert groups), 80% of a token's picks inside its topic, lognormal popularity sigma 1,
+  // seed 21 (`moe::topic_routing`). Cell: max/mean, share of co-activated token pairs whose
+  // experts are served in two domains (evaluate's cross_domain over all pairs), domains per
+  // group, CPU time of one call.
+  const auto routed = moe::topic_routing(58, 256, 8, 16384, 16, 0.8, 1.0, 21);
+  double all_pairs = 0.0;
+  for (const auto& co : routed.coactivation) all_pairs += (co.sum() - co.trace()) / 2.0;  // symmetric counts
+  for (const auto& c : configs) {
+    if (c.per_domain == c.gpus || c.slots * c.gpus == 256) continue;
+    auto p = make(routed.loads, c, c.per_domain);
+    p.coactivation = routed.coactivation;
+    auto global = make(routed.loads, c, c.gpus);
+    std::printf("coactivation %s topics16 focus0.8:", c.name.c_str());
+    auto row = [&](const char* name, auto&& solve) {
+      const std::clock_t t0 = std::clock();
+      const auto plan = solve();
+      const double ms = 1e3 * static_cast<double>(std::clock() - t0) / CLOCKS_PER_SEC;
+      const auto m = moe::evaluate(p, plan);
+      std::printf(" %s %.4f / %.3f split / %.2f npg / %.0f ms;", name, m.max_over_mean, m.cross_domain / all_pairs,
+                  m.nodes_per_group, ms);
+    };
+    row("eplb_global", [&] { return moe::eplb(global); });
+    row("placer", [&] { return moe::placer<>{}.solve(p); });
+    row("grouped", [&] { return moe::grouped_placer<>{}.solve(p); });
+    row("compact", [&] { return moe::compact_placer<>{}.solve(p); });
+    for (double slack : {0.0, 0.02, 0.05}) {
+      moe::affinity_placer<> a;
+      a.slack = slack;
+      const std::string name = "affinity(slack " + std::to_string(slack).substr(0, 4) + ")";
+      row(name.c_str(), [&] { return a.solve(p); });
+    }
+    std::printf("\n");
   }
   return 0;
 }

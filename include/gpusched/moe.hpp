@@ -1,6 +1,7 @@
 #pragma once
 // gpusched/moe: expert replication and placement for MoE inference (see docs/moe.md).
 
+#include "gpusched/moe/affinity.hpp"
 #include "gpusched/moe/compact.hpp"
 #include "gpusched/moe/concepts.hpp"
 #include "gpusched/moe/dispatch.hpp"
