@@ -11,6 +11,7 @@
 #include "gpusched/kvcache.hpp"
 #include "gpusched/kvcache/detail/ghost_fifo.hpp"
 #include "gpusched/kvcache/detail/ghost_ring.hpp"
+#include "kv_test_support.hpp"
 
 namespace kv = gpusched::kvcache;
 namespace kd = gpusched::kvcache::detail;
@@ -90,80 +91,6 @@ class reference_arc {
   kd::ghost_fifo b1_, b2_;
 };
 
-// S3-FIFO with its ghost queue in a private ghost_fifo.
-class reference_s3fifo {
- public:
-  static constexpr std::string_view name = "reference_s3fifo";
-  void reserve(std::size_t n) {
-    links_.reserve(n);
-    freq_.assign(n, 0);
-    where_.assign(n, 0);
-    key_.assign(n, 0);
-    ghost_.reserve(n - n / 10);
-    small_target_ = static_cast<std::size_t>(0.1 * static_cast<double>(n));
-  }
-  void on_insert(kv::slot_t s, const kv::access_info& a) {
-    freq_[s] = 0;
-    key_[s] = a.key;
-    if (ghost_.erase(a.key)) {
-      main_.push_front(links_, s);
-      where_[s] = 1;
-    } else {
-      small_.push_front(links_, s);
-      where_[s] = 0;
-    }
-  }
-  void on_hit(kv::slot_t s, const kv::access_info&) {
-    if (freq_[s] < 3) ++freq_[s];
-  }
-  void on_evict(kv::slot_t s) {
-    if (where_[s] == 0) {
-      small_.unlink(links_, s);
-      ghost_.push(key_[s]);
-    } else {
-      main_.unlink(links_, s);
-    }
-  }
-  [[nodiscard]] kv::slot_t victim(const kv::tier_view& v) {
-    const std::size_t limit = 8 * (small_.size() + main_.size()) + 2;
-    for (std::size_t step = 0; step < limit; ++step) {
-      if (!small_.empty() && (small_.size() > small_target_ || main_.empty())) {
-        const kv::slot_t t = small_.tail();
-        if (!v.evictable(t)) {
-          small_.move_to_front(links_, t);
-        } else if (freq_[t] > 0) {
-          small_.unlink(links_, t);
-          main_.push_front(links_, t);
-          where_[t] = 1;
-          freq_[t] = 0;
-        } else {
-          return t;
-        }
-      } else if (!main_.empty()) {
-        const kv::slot_t t = main_.tail();
-        if (!v.evictable(t)) {
-          main_.move_to_front(links_, t);
-        } else if (freq_[t] > 0) {
-          --freq_[t];
-          main_.move_to_front(links_, t);
-        } else {
-          return t;
-        }
-      } else {
-        return kv::no_slot;
-      }
-    }
-    return kv::no_slot;
-  }
-
- private:
-  std::size_t small_target_ = 0;
-  kd::slot_links links_;
-  kd::slot_list small_, main_;
-  std::vector<std::uint8_t> freq_, where_;
-  kd::ghost_fifo ghost_;
-  std::vector<kv::block_id> key_;
-};
 
 static_assert(kv::ghost_keeping<pol::arc> && kv::ghost_keeping<pol::s3fifo>);
 static_assert(kv::ghost_keeping<pol::queue_aware<pol::arc>> && kv::ghost_keeping<pol::pinning<pol::s3fifo>>);
@@ -226,7 +153,7 @@ TEST_CASE("arc and s3fifo with ghosts in the tier's index replay like private gh
       CAPTURE(seed);
       CAPTURE(cap);
       same_replay<pol::arc, reference_arc>(rs, cap);
-      same_replay<pol::s3fifo, reference_s3fifo>(rs, cap);
+      same_replay<pol::s3fifo, kv_test::reference_s3fifo>(rs, cap);
     }
   }
 }

@@ -1,12 +1,18 @@
 #pragma once
-// Shared by the kvcache test files: random prefix-tree traces and a tier's resident letters.
+// Shared by the kvcache test files: random prefix-tree traces, a tier's resident letters and a
+// step-by-step S3-FIFO reference.
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gpusched/kvcache/block.hpp"
+#include "gpusched/kvcache/detail/ghost_fifo.hpp"
+#include "gpusched/kvcache/detail/slot_list.hpp"
+#include "gpusched/kvcache/policy.hpp"
 #include "gpusched/kvcache/tier.hpp"
 
 namespace kv_test {
@@ -38,5 +44,81 @@ std::string resident(const gpusched::kvcache::tier<P>& t) {
     if (t.contains(static_cast<gpusched::kvcache::block_id>(c))) s += c;
   return s;
 }
+
+/// S3-FIFO as the paper's loop states it, one step at a time (the library's policy skips the
+/// steps that would only cycle a queue of pinned blocks), with its ghosts in a private ghost_fifo.
+class reference_s3fifo {
+ public:
+  static constexpr std::string_view name = "reference_s3fifo";
+  void reserve(std::size_t n) {
+    links_.reserve(n);
+    freq_.assign(n, 0);
+    where_.assign(n, 0);
+    key_.assign(n, 0);
+    ghost_.reserve(n - n / 10);
+    small_target_ = static_cast<std::size_t>(0.1 * static_cast<double>(n));
+  }
+  void on_insert(gpusched::kvcache::slot_t s, const gpusched::kvcache::access_info& a) {
+    freq_[s] = 0;
+    key_[s] = a.key;
+    if (ghost_.erase(a.key)) {
+      main_.push_front(links_, s);
+      where_[s] = 1;
+    } else {
+      small_.push_front(links_, s);
+      where_[s] = 0;
+    }
+  }
+  void on_hit(gpusched::kvcache::slot_t s, const gpusched::kvcache::access_info&) {
+    if (freq_[s] < 3) ++freq_[s];
+  }
+  void on_evict(gpusched::kvcache::slot_t s) {
+    if (where_[s] == 0) {
+      small_.unlink(links_, s);
+      ghost_.push(key_[s]);
+    } else {
+      main_.unlink(links_, s);
+    }
+  }
+  [[nodiscard]] gpusched::kvcache::slot_t victim(const gpusched::kvcache::tier_view& v) {
+    const std::size_t limit = 8 * (small_.size() + main_.size()) + 2;
+    for (std::size_t step = 0; step < limit; ++step) {
+      if (!small_.empty() && (small_.size() > small_target_ || main_.empty())) {
+        const gpusched::kvcache::slot_t t = small_.tail();
+        if (!v.evictable(t)) {
+          small_.move_to_front(links_, t);
+        } else if (freq_[t] > 0) {
+          small_.unlink(links_, t);
+          main_.push_front(links_, t);
+          where_[t] = 1;
+          freq_[t] = 0;
+        } else {
+          return t;
+        }
+      } else if (!main_.empty()) {
+        const gpusched::kvcache::slot_t t = main_.tail();
+        if (!v.evictable(t)) {
+          main_.move_to_front(links_, t);
+        } else if (freq_[t] > 0) {
+          --freq_[t];
+          main_.move_to_front(links_, t);
+        } else {
+          return t;
+        }
+      } else {
+        return gpusched::kvcache::no_slot;
+      }
+    }
+    return gpusched::kvcache::no_slot;
+  }
+
+ private:
+  std::size_t small_target_ = 0;
+  gpusched::kvcache::detail::slot_links links_;
+  gpusched::kvcache::detail::slot_list small_, main_;
+  std::vector<std::uint8_t> freq_, where_;
+  gpusched::kvcache::detail::ghost_fifo ghost_;
+  std::vector<gpusched::kvcache::block_id> key_;
+};
 
 }  // namespace kv_test

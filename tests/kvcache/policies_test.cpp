@@ -5,7 +5,6 @@
 #include <random>
 #include <vector>
 
-#include "gpusched/kvcache/detail/ghost_fifo.hpp"
 #include "gpusched/kvcache/policies.hpp"
 #include "gpusched/kvcache/replay.hpp"
 #include "kv_test_support.hpp"
@@ -110,66 +109,6 @@ TEST_CASE("s3fifo: one-hit blocks leave through the small queue, ghosts return t
   CHECK(t.contains('a'));
 }
 
-namespace {
-// S3-FIFO as the paper's loop states it, one step at a time (the policy skips the steps that would
-// only cycle a queue of pinned blocks), with its ghosts in a private ghost_fifo.
-class s3fifo_stepwise {
- public:
-  static constexpr std::string_view name = "s3fifo_stepwise";
-  void reserve(std::size_t n) {
-    links_.reserve(n);
-    freq_.assign(n, 0);
-    in_main_.assign(n, 0);
-    key_.assign(n, 0);
-    ghost_.reserve(n - n / 10);
-    small_target_ = static_cast<std::size_t>(0.1 * static_cast<double>(n));
-  }
-  void on_insert(kv::slot_t s, const kv::access_info& a) {
-    freq_[s] = 0;
-    key_[s] = a.key;
-    in_main_[s] = ghost_.erase(a.key) ? 1 : 0;
-    (in_main_[s] != 0 ? main_ : small_).push_front(links_, s);
-  }
-  void on_hit(kv::slot_t s, const kv::access_info&) {
-    if (freq_[s] < 3) ++freq_[s];
-  }
-  void on_evict(kv::slot_t s) {
-    (in_main_[s] != 0 ? main_ : small_).unlink(links_, s);
-    if (in_main_[s] == 0) ghost_.push(key_[s]);
-  }
-  kv::slot_t victim(const kv::tier_view& v) {
-    const std::size_t limit = 8 * (small_.size() + main_.size()) + 2;
-    for (std::size_t step = 0; step < limit; ++step) {
-      const bool small = !small_.empty() && (small_.size() > small_target_ || main_.empty());
-      if (!small && main_.empty()) return kv::no_slot;
-      kd::slot_list& q = small ? small_ : main_;
-      const kv::slot_t t = q.tail();
-      if (!v.evictable(t)) {
-        q.move_to_front(links_, t);
-      } else if (freq_[t] > 0 && small) {
-        small_.unlink(links_, t);
-        main_.push_front(links_, t);
-        in_main_[t] = 1;
-        freq_[t] = 0;
-      } else if (freq_[t] > 0) {
-        --freq_[t];
-        main_.move_to_front(links_, t);
-      } else {
-        return t;
-      }
-    }
-    return kv::no_slot;
-  }
-
- private:
-  std::size_t small_target_ = 0;
-  kd::slot_links links_;
-  kd::slot_list small_, main_;
-  std::vector<std::uint8_t> freq_, in_main_;
-  std::vector<kv::block_id> key_;
-  kd::ghost_fifo ghost_;
-};
-}  // namespace
 
 TEST_CASE("s3fifo: requests longer than its queues decide as the step-by-step loop") {
   // Long requests (up to ~120 blocks) at capacities where they fill the small queue, or all of
@@ -179,7 +118,7 @@ TEST_CASE("s3fifo: requests longer than its queues decide as the step-by-step lo
   for (const std::size_t cap : {5u, 12u, 40u, 100u, 300u}) {
     CAPTURE(cap);
     kv::tier<pol::s3fifo> a(cap);
-    kv::tier<s3fifo_stepwise> b(cap);
+    kv::tier<kv_test::reference_s3fifo> b(cap);
     std::uint64_t not_cached = 0;
     for (std::size_t at = 0; at < rs.size(); at += 50) {
       const std::vector<kv::request> part(rs.begin() + static_cast<long>(at),
