@@ -1,6 +1,6 @@
 #pragma once
 // Shared by the kvcache test files: random prefix-tree traces, a tier's resident letters and a
-// step-by-step S3-FIFO reference.
+// step-by-step S3-FIFO reference, and a side-by-side replay check.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -9,10 +9,13 @@
 #include <string_view>
 #include <vector>
 
+#include <doctest/doctest.h>
+
 #include "gpusched/kvcache/block.hpp"
 #include "gpusched/kvcache/detail/ghost_fifo.hpp"
 #include "gpusched/kvcache/detail/slot_list.hpp"
 #include "gpusched/kvcache/policy.hpp"
+#include "gpusched/kvcache/replay.hpp"
 #include "gpusched/kvcache/tier.hpp"
 
 namespace kv_test {
@@ -43,6 +46,37 @@ std::string resident(const gpusched::kvcache::tier<P>& t) {
   for (char c = 'a'; c <= 'z'; ++c)
     if (t.contains(static_cast<gpusched::kvcache::block_id>(c))) s += c;
   return s;
+}
+
+/// Replays `rs` through tiers of `cap` blocks under policies New and Ref in chunks of `chunk`
+/// requests, requiring equal counters and equal resident sets after every chunk; returns the
+/// blocks New left uncached.
+template <class New, class Ref>
+std::uint64_t same_replay(const std::vector<gpusched::kvcache::request>& rs, std::size_t cap,
+                          std::size_t chunk) {
+  namespace kv = gpusched::kvcache;
+  kv::tier<New> a(cap);
+  kv::tier<Ref> b(cap);
+  std::uint64_t not_cached = 0;
+  for (std::size_t at = 0; at < rs.size(); at += chunk) {
+    const std::vector<kv::request> part(rs.begin() + static_cast<long>(at),
+                                        rs.begin() + static_cast<long>(std::min(rs.size(), at + chunk)));
+    const auto x = kv::replay(a, part), y = kv::replay(b, part);
+    REQUIRE(x.hits == y.hits);
+    REQUIRE(x.inserts == y.inserts);
+    REQUIRE(x.evictions == y.evictions);
+    REQUIRE(x.not_cached == y.not_cached);
+    not_cached += x.not_cached;
+    std::vector<kv::block_id> ka, kb;
+    a.for_each_block([&](kv::block_id k) { ka.push_back(k); });
+    b.for_each_block([&](kv::block_id k) { kb.push_back(k); });
+    std::sort(ka.begin(), ka.end());
+    std::sort(kb.begin(), kb.end());
+    REQUIRE(ka == kb);
+    REQUIRE(a.size() == ka.size());
+    for (const kv::block_id k : ka) REQUIRE(a.contains(k));
+  }
+  return not_cached;
 }
 
 /// S3-FIFO as the paper's loop states it, one step at a time (the library's policy skips the

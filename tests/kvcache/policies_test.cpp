@@ -109,7 +109,6 @@ TEST_CASE("s3fifo: one-hit blocks leave through the small queue, ghosts return t
   CHECK(t.contains('a'));
 }
 
-
 TEST_CASE("s3fifo: requests longer than its queues decide as the step-by-step loop") {
   // Long requests (up to ~120 blocks) at capacities where they fill the small queue, or all of
   // the tier, with pinned blocks: the case whose remaining steps the policy does as a rotation.
@@ -117,25 +116,7 @@ TEST_CASE("s3fifo: requests longer than its queues decide as the step-by-step lo
   const auto rs = kv_test::tree_trace(g, 1500, 120);
   for (const std::size_t cap : {5u, 12u, 40u, 100u, 300u}) {
     CAPTURE(cap);
-    kv::tier<pol::s3fifo> a(cap);
-    kv::tier<kv_test::reference_s3fifo> b(cap);
-    std::uint64_t not_cached = 0;
-    for (std::size_t at = 0; at < rs.size(); at += 50) {
-      const std::vector<kv::request> part(rs.begin() + static_cast<long>(at),
-                                          rs.begin() + static_cast<long>(std::min(rs.size(), at + 50)));
-      const auto x = kv::replay(a, part), y = kv::replay(b, part);
-      REQUIRE(x.hits == y.hits);
-      REQUIRE(x.inserts == y.inserts);
-      REQUIRE(x.evictions == y.evictions);
-      REQUIRE(x.not_cached == y.not_cached);
-      not_cached += x.not_cached;
-      std::vector<kv::block_id> ka, kb;
-      a.for_each_block([&](kv::block_id k) { ka.push_back(k); });
-      b.for_each_block([&](kv::block_id k) { kb.push_back(k); });
-      std::sort(ka.begin(), ka.end());
-      std::sort(kb.begin(), kb.end());
-      REQUIRE(ka == kb);
-    }
+    const auto not_cached = kv_test::same_replay<pol::s3fifo, kv_test::reference_s3fifo>(rs, cap, 50);
     if (cap <= 40) CHECK(not_cached > 0);  // the all-pinned case did occur
   }
 }
