@@ -8,7 +8,6 @@
 #include <utility>
 #include <vector>
 
-#include "gpusched/core/error.hpp"
 #include "gpusched/moe/concepts.hpp"
 #include "gpusched/moe/detail/bounds.hpp"
 #include "gpusched/moe/detail/layer_state.hpp"
@@ -70,9 +69,7 @@ class placer {
         // The bound already needed D'Hondt's counts: the same call replicate() would make.
         std::vector<int> counts;
         const auto s = detail::shape_and_counts(p, w, counts);
-        // replicate_by_load's own check (validate(p) already checked slots >= experts).
-        require(static_cast<long long>(s.allow_duplicates ? s.slots() : s.gpus) * static_cast<long long>(w.size()) >= s.slots(),
-                "moe::replicate_by_load", "slots exceed experts x GPUs: some GPU must hold an expert twice (set allow_duplicates)");
+        (void)policies::replicate_by_load::replica_cap(w.size(), s);  // the check replicate() makes
         return make_layer(solve_counts(w, s, std::move(counts)), p.experts());
       } else {
         return make_layer(solve_layer(w, shape_of(p, w)), p.experts());

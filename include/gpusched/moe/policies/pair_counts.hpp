@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "gpusched/core/error.hpp"
 #include "gpusched/moe/concepts.hpp"
 #include "gpusched/moe/detail/bounds.hpp"
+#include "gpusched/moe/policies/replication.hpp"
 
 namespace gpusched::moe {
 namespace detail {
@@ -170,10 +170,7 @@ struct replicate_for_pairs {
   int max_donors = 1 << 30;  ///< experts tried as the source of the moved replica per side, per step
 
   [[nodiscard]] std::vector<int> replicate(std::span<const double> w, const pack_shape& s) const {
-    require(static_cast<int>(w.size()) <= s.slots(), "moe::replicate_for_pairs", "fewer slots than experts");
-    const int cap = s.allow_duplicates ? s.slots() : s.gpus;
-    require(static_cast<long long>(cap) * static_cast<long long>(w.size()) >= s.slots(), "moe::replicate_for_pairs",
-            "slots exceed experts x GPUs: some GPU must hold an expert twice (set allow_duplicates)");
+    const int cap = replicate_by_load::replica_cap(w.size(), s, "moe::replicate_for_pairs");
     auto c = detail::dhondt_counts(w, s.slots(), cap);
     double total = 0.0;
     for (double x : w) total += x;

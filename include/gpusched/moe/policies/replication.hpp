@@ -1,6 +1,7 @@
 #pragma once
 // Replication policies: how many replicas each expert gets.
 
+#include <cstddef>
 #include <span>
 #include <vector>
 
@@ -15,11 +16,16 @@ namespace gpusched::moe::policies {
 struct replicate_by_load {
   using category = replication_tag;
   [[nodiscard]] std::vector<int> replicate(std::span<const double> w, const pack_shape& s) const {
-    require(static_cast<int>(w.size()) <= s.slots(), "moe::replicate_by_load", "fewer slots than experts");
+    return detail::dhondt_counts(w, s.slots(), replica_cap(w.size(), s));
+  }
+  /// Checks that `experts` experts can fill the slots of `s` (at least one replica each, at most
+  /// one per GPU unless duplicates are allowed) and returns the replica cap per expert.
+  static int replica_cap(std::size_t experts, const pack_shape& s, const char* who = "moe::replicate_by_load") {
+    require(static_cast<long long>(experts) <= s.slots(), who, "fewer slots than experts");
     const int cap = s.allow_duplicates ? s.slots() : s.gpus;
-    require(static_cast<long long>(cap) * static_cast<long long>(w.size()) >= s.slots(), "moe::replicate_by_load",
+    require(static_cast<long long>(cap) * static_cast<long long>(experts) >= s.slots(), who,
             "slots exceed experts x GPUs: some GPU must hold an expert twice (set allow_duplicates)");
-    return detail::dhondt_counts(w, s.slots(), cap);
+    return cap;
   }
 };
 
