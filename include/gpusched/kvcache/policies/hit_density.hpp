@@ -228,12 +228,17 @@ class hit_density {
 
   // The first evictable leaf among the last `scan_depth` entries of class c (pinned blocks sit
   // near the front; the tails of some classes are mostly parents whose children sit in other
-  // classes, which a deeper walk would keep re-reading on every eviction).
-  [[nodiscard]] slot_t scan_class(std::size_t c, const tier_view& v) const noexcept {
+  // classes, which a deeper walk would keep re-reading on every eviction). With `fallback`, the
+  // first evictable parent passed on the way is kept there too, unless one is already.
+  [[nodiscard]] slot_t scan_class(std::size_t c, const tier_view& v,
+                                  slot_t* fallback = nullptr) const noexcept {
     int steps = 0;
     for (slot_t s = lists_[c].tail(); s != no_slot && steps < scan_depth;
-         s = links_.prev[s], ++steps)
-      if (v.evictable(s) && v.leaf(s)) return s;
+         s = links_.prev[s], ++steps) {
+      if (!v.evictable(s)) continue;
+      if (v.leaf(s)) return s;
+      if (fallback != nullptr && *fallback == no_slot) *fallback = s;
+    }
     return no_slot;
   }
   // victim() without the per-class cache: every class scanned, and a parent as the fallback
@@ -243,22 +248,14 @@ class hit_density {
     double best_density = 0;
     std::uint64_t best_stamp = 0;
     for (std::size_t c = 0; c < classes; ++c) {
-      int steps = 0;
-      for (slot_t s = lists_[c].tail(); s != no_slot && steps < scan_depth;
-           s = links_.prev[s], ++steps) {
-        if (!v.evictable(s)) continue;
-        if (!v.leaf(s)) {
-          if (fallback == no_slot) fallback = s;
-          continue;
-        }
-        if (oldest == no_slot || stamp_[s] < stamp_[oldest]) oldest = s;
-        const double d = table()[c][bucket((now_ - stamp_[s]) * age_scale_)];
-        if (best == no_slot || d < best_density || (d == best_density && stamp_[s] < best_stamp)) {
-          best = s;
-          best_density = d;
-          best_stamp = stamp_[s];
-        }
-        break;
+      const slot_t s = scan_class(c, v, &fallback);
+      if (s == no_slot) continue;
+      if (oldest == no_slot || stamp_[s] < stamp_[oldest]) oldest = s;
+      const double d = table()[c][bucket((now_ - stamp_[s]) * age_scale_)];
+      if (best == no_slot || d < best_density || (d == best_density && stamp_[s] < best_stamp)) {
+        best = s;
+        best_density = d;
+        best_stamp = stamp_[s];
       }
     }
     if (best == no_slot) return fallback;
